@@ -1,0 +1,111 @@
+// Package cloud is the port the workflows need from a cloud: the platform's
+// endpoint service on one side, an interface endpoint into the customer's
+// service on the other. Types are cloud-neutral; each provider maps its
+// cloud's vocabulary onto them and hides its SDK.
+package cloud
+
+import (
+	"context"
+	"time"
+)
+
+// Provider is what the runbook does to a cloud. Every mutating call is
+// idempotent: providers read state first, so a retried activity does no harm.
+type Provider interface {
+	// Environment looks up the platform environment of a project. A missing
+	// environment is a NotFound error.
+	Environment(ctx context.Context, ref EnvRef) (Environment, error)
+
+	// OpenPorts makes each port reachable through the platform's endpoint
+	// service (listeners, target groups, security rules). ClosePorts undoes it.
+	OpenPorts(ctx context.Context, ref EnvRef, ports []int) error
+	ClosePorts(ctx context.Context, ref EnvRef, ports []int) error
+
+	// AllowAccount lets a customer account connect to the platform's
+	// endpoint service; RevokeAccount removes it.
+	AllowAccount(ctx context.Context, ref EnvRef, account string) error
+	RevokeAccount(ctx context.Context, ref EnvRef, account string) error
+
+	// Connections lists the connection requests to the platform service
+	// from one customer account.
+	Connections(ctx context.Context, ref EnvRef, account string) ([]Connection, error)
+	// AcceptConnections accepts connection requests; one already accepted
+	// is success. RejectConnections rejects them, accepted or not.
+	AcceptConnections(ctx context.Context, ref EnvRef, ids []string) error
+	RejectConnections(ctx context.Context, ref EnvRef, ids []string) error
+
+	// TargetHealth reports the health of the platform's targets per port.
+	TargetHealth(ctx context.Context, ref EnvRef, ports []int) ([]Target, error)
+
+	// ServiceVisible reports whether the platform may connect to a customer
+	// service: false means the customer has not granted the platform yet.
+	ServiceVisible(ctx context.Context, ref EnvRef, service string) (bool, error)
+	// CreateEndpoint creates an interface endpoint from the platform network
+	// into a customer service. The same token never creates two endpoints.
+	CreateEndpoint(ctx context.Context, spec EndpointSpec) (Endpoint, error)
+	DescribeEndpoint(ctx context.Context, ref EnvRef, id string) (Endpoint, error)
+	// DeleteEndpoint removes an endpoint; one already gone is success.
+	DeleteEndpoint(ctx context.Context, ref EnvRef, id string) error
+}
+
+// EnvRef names a platform environment.
+type EnvRef struct {
+	Cloud       string `json:"cloud"`
+	Region      string `json:"region"`
+	Project     string `json:"project"`
+	Environment string `json:"environment"`
+}
+
+func (r EnvRef) String() string {
+	return r.Cloud + "/" + r.Region + "/" + r.Project + "/" + r.Environment
+}
+
+// Environment is a platform environment and its endpoint service.
+type Environment struct {
+	EnvRef
+	Plan string `json:"plan"`
+	// ServiceName is what the customer connects to (AWS service name,
+	// Azure Private Link service alias).
+	ServiceName string `json:"serviceName"`
+	// ServiceID is the provider's own ID of the endpoint service.
+	ServiceID string `json:"serviceId"`
+	// Principal is the platform identity customers allow on their services,
+	// e.g. arn:aws:iam::<platform-account>:root.
+	Principal string `json:"principal"`
+}
+
+// Connection is a customer's connection to the platform service.
+type Connection struct {
+	ID      string    `json:"id"`
+	Account string    `json:"account"`
+	State   State     `json:"state"`
+	Created time.Time `json:"created"`
+}
+
+// Target is the health of the platform's backend for one port.
+type Target struct {
+	Port    int    `json:"port"`
+	Healthy bool   `json:"healthy"`
+	Reason  string `json:"reason,omitempty"`
+}
+
+// EndpointSpec asks for an interface endpoint to a customer service.
+type EndpointSpec struct {
+	Env     EnvRef `json:"env"`
+	Service string `json:"service"`
+	// Token makes creation idempotent (AWS ClientToken); derive it from the
+	// workflow so a retried activity finds the first endpoint.
+	Token string `json:"token"`
+	// Description travels with the request to the customer (Azure request
+	// message): at most 140 characters.
+	Description string `json:"description"`
+}
+
+// Endpoint is the platform's interface endpoint into a customer service.
+type Endpoint struct {
+	ID      string   `json:"id"`
+	Service string   `json:"service"`
+	State   State    `json:"state"`
+	DNSName string   `json:"dnsName"`
+	IPs     []string `json:"ips,omitempty"`
+}

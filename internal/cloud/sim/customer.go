@@ -1,0 +1,203 @@
+package sim
+
+import (
+	"fmt"
+	"slices"
+	"sort"
+
+	"github.com/linkwright/linkwright/internal/cloud"
+)
+
+// Customer is the customer's side of the simulated cloud: what a customer
+// does in their own account during an enablement.
+type Customer struct {
+	c       *Cloud
+	Cloud   string // "aws" or "azure"
+	Account string // AWS account ID or Azure subscription ID
+}
+
+// Customer acts as the given customer account.
+func (c *Cloud) Customer(cloudName, account string) Customer {
+	return Customer{c: c, Cloud: cloudName, Account: normalizeAccount(cloudName, account)}
+}
+
+func normalizeAccount(cloudName, a string) string {
+	if cloudName == "azure" {
+		return key(a)
+	}
+	return a
+}
+
+// CreateEndpoint asks to connect to a (platform) service. It fails unless
+// the service has allowed this account.
+func (cu Customer) CreateEndpoint(serviceName string) (cloud.Endpoint, error) {
+	var out cloud.Endpoint
+	err := cu.c.update(func(st *state) error {
+		svc := st.Services[key(serviceName)]
+		if svc == nil || svc.Cloud != cu.Cloud {
+			return cloud.Errorf(cloud.NotFound, "CreateEndpoint", "no %s service %s", cu.Cloud, serviceName)
+		}
+		if !slices.Contains(svc.Allowed, customerPrincipal(cu.Cloud, cu.Account)) {
+			return cloud.Errorf(cloud.AccessDenied, "CreateEndpoint", "account %s is not allowed on service %s", cu.Account, serviceName)
+		}
+		region := ""
+		for _, e := range st.Environments {
+			if key(e.ServiceName) == key(svc.Name) {
+				region = e.Region
+			}
+		}
+		out = st.newEndpoint(cu.Cloud, region, cu.Account, svc, cu.c.Now()).public()
+		return nil
+	})
+	return out, err
+}
+
+// DeleteEndpoint deletes one of the customer's endpoints.
+func (cu Customer) DeleteEndpoint(id string) error {
+	return cu.c.update(func(st *state) error {
+		ep := st.Endpoints[id]
+		if ep == nil || ep.Owner != cu.Account || ep.Platform {
+			return cloud.Errorf(cloud.NotFound, "DeleteEndpoint", "account %s has no endpoint %s", cu.Account, id)
+		}
+		ep.State = cloud.StateDeleted
+		return nil
+	})
+}
+
+// Grant creates the customer's own endpoint service if it does not exist
+// (answering on ports) and allows a principal, such as the platform's, on it.
+func (cu Customer) Grant(serviceName, principal string, ports []int) error {
+	return cu.c.update(func(st *state) error {
+		svc := st.Services[key(serviceName)]
+		if svc == nil {
+			svc = &service{Name: serviceName, ID: serviceName, Cloud: cu.Cloud, Owner: cu.Account}
+			st.Services[key(serviceName)] = svc
+		}
+		if svc.Owner != cu.Account {
+			return cloud.Errorf(cloud.AccessDenied, "Grant", "service %s belongs to %s, not %s", serviceName, svc.Owner, cu.Account)
+		}
+		if !slices.Contains(svc.Allowed, principal) {
+			svc.Allowed = append(svc.Allowed, principal)
+		}
+		for _, p := range ports {
+			if !slices.Contains(svc.Ports, p) {
+				svc.Ports = append(svc.Ports, p)
+			}
+		}
+		sort.Ints(svc.Ports)
+		return nil
+	})
+}
+
+// Revoke removes a principal from the customer's service.
+func (cu Customer) Revoke(serviceName, principal string) error {
+	return cu.c.update(func(st *state) error {
+		svc, err := cu.ownService(st, serviceName)
+		if err != nil {
+			return err
+		}
+		svc.Allowed = slices.DeleteFunc(svc.Allowed, func(a string) bool { return a == principal })
+		return nil
+	})
+}
+
+func (cu Customer) ownService(st *state, name string) (*service, error) {
+	svc := st.Services[key(name)]
+	if svc == nil || svc.Owner != cu.Account {
+		return nil, cloud.Errorf(cloud.NotFound, "Service", "account %s has no service %s", cu.Account, name)
+	}
+	return svc, nil
+}
+
+// PendingOnService lists endpoints waiting for the customer's acceptance
+// on one of their services.
+func (cu Customer) PendingOnService(serviceName string) ([]cloud.Endpoint, error) {
+	var out []cloud.Endpoint
+	err := cu.c.view(func(st *state) error {
+		if _, err := cu.ownService(st, serviceName); err != nil {
+			return err
+		}
+		for _, ep := range st.Endpoints {
+			if key(ep.Service) == key(serviceName) && ep.State == cloud.StatePendingAcceptance {
+				out = append(out, ep.public())
+			}
+		}
+		return nil
+	})
+	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
+	return out, err
+}
+
+// decideOnOwnService accepts or rejects an endpoint into the customer's service.
+func (cu Customer) decideOnOwnService(id string, accept bool) error {
+	return cu.c.update(func(st *state) error {
+		ep := st.Endpoints[id]
+		if ep == nil {
+			return cloud.Errorf(cloud.NotFound, "Endpoint", "no endpoint %s", id)
+		}
+		if _, err := cu.ownService(st, ep.Service); err != nil {
+			return cloud.Errorf(cloud.AccessDenied, "Endpoint", "endpoint %s connects to %s, which account %s does not own", id, ep.Service, cu.Account)
+		}
+		switch {
+		case accept && ep.State == cloud.StatePendingAcceptance:
+			ep.State, ep.Accepted = cloud.StateProvisioning, cu.c.Now()
+		case accept && (ep.State == cloud.StateProvisioning || ep.State == cloud.StateAvailable):
+		case accept:
+			return cloud.Errorf(cloud.Conflict, "AcceptEndpoint", "endpoint %s is %s", id, ep.State)
+		case !ep.State.Terminal():
+			ep.State = cloud.StateRejected
+		}
+		return nil
+	})
+}
+
+// AcceptEndpoint accepts the platform's endpoint into the customer's service.
+func (cu Customer) AcceptEndpoint(id string) error { return cu.decideOnOwnService(id, true) }
+
+// RejectEndpoint rejects an endpoint into the customer's service.
+func (cu Customer) RejectEndpoint(id string) error { return cu.decideOnOwnService(id, false) }
+
+// BreakPort makes an endpoint into the customer's service refuse one port,
+// as a stopped backend or a closed security group would; RepairPort undoes it.
+func (cu Customer) BreakPort(id string, port int) error { return cu.setBroken(id, port, true) }
+
+// RepairPort undoes BreakPort.
+func (cu Customer) RepairPort(id string, port int) error { return cu.setBroken(id, port, false) }
+
+func (cu Customer) setBroken(id string, port int, broken bool) error {
+	return cu.c.update(func(st *state) error {
+		ep := st.Endpoints[id]
+		if ep == nil {
+			return cloud.Errorf(cloud.NotFound, "Endpoint", "no endpoint %s", id)
+		}
+		if _, err := cu.ownService(st, ep.Service); err != nil {
+			return err
+		}
+		ep.Broken = slices.DeleteFunc(ep.Broken, func(p int) bool { return p == port })
+		if broken {
+			ep.Broken = append(ep.Broken, port)
+		}
+		return nil
+	})
+}
+
+// Endpoints lists every endpoint the customer owns or that connects to one
+// of their services, for `linkwright customer show`.
+func (cu Customer) Endpoints() ([]string, error) {
+	var out []string
+	err := cu.c.view(func(st *state) error {
+		for _, ep := range st.Endpoints {
+			svc := st.Services[key(ep.Service)]
+			mine := ep.Owner == cu.Account && !ep.Platform
+			into := svc != nil && svc.Owner == cu.Account
+			if mine {
+				out = append(out, fmt.Sprintf("%s  yours, to %s  %s", ep.ID, ep.Service, ep.State))
+			} else if into {
+				out = append(out, fmt.Sprintf("%s  platform's, into your %s  %s  %s (%s)", ep.ID, ep.Service, ep.State, ep.DNSName, ep.IP))
+			}
+		}
+		return nil
+	})
+	sort.Strings(out)
+	return out, err
+}

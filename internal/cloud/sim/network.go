@@ -1,0 +1,165 @@
+package sim
+
+import (
+	"context"
+	"net"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/linkwright/linkwright/internal/cloud"
+)
+
+// Listeners keeps one real TCP listener on loopback for every port of every
+// available platform endpoint into a customer service, so that verification
+// dials real sockets: a broken port or a rejected endpoint refuses
+// connections. Each endpoint has its own loopback address (127.77.x.y), so
+// two customers' services on the same port do not collide.
+type Listeners struct {
+	c    *Cloud
+	mu   sync.Mutex
+	open map[string]net.Listener // "ip:port"
+	// OnError reports a listener that could not be opened (port taken).
+	OnError func(addr string, err error)
+}
+
+// Listeners returns the listener set of this cloud; call Reconcile or Run.
+func (c *Cloud) Listeners() *Listeners {
+	return &Listeners{c: c, open: map[string]net.Listener{}}
+}
+
+// Reconcile opens and closes listeners to match the state on disk.
+func (l *Listeners) Reconcile() error {
+	want := map[string]bool{}
+	err := l.c.view(func(st *state) error {
+		for _, ep := range st.Endpoints {
+			svc := st.Services[key(ep.Service)]
+			if !ep.Platform || ep.State != cloud.StateAvailable || svc == nil {
+				continue
+			}
+			for _, p := range svc.Ports {
+				if !slices.Contains(ep.Broken, p) {
+					want[net.JoinHostPort(ep.IP, strconv.Itoa(p))] = true
+				}
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	for addr, ln := range l.open {
+		if !want[addr] {
+			ln.Close()
+			delete(l.open, addr)
+		}
+	}
+	for addr := range want {
+		if l.open[addr] != nil {
+			continue
+		}
+		ln, err := net.Listen("tcp", addr)
+		if err != nil {
+			if l.OnError != nil {
+				l.OnError(addr, err)
+			}
+			continue
+		}
+		l.open[addr] = ln
+		go serve(ln)
+	}
+	return nil
+}
+
+// serve answers each connection with a one-line banner, like a service
+// that speaks first, then closes it.
+func serve(ln net.Listener) {
+	for {
+		conn, err := ln.Accept()
+		if err != nil {
+			return
+		}
+		conn.SetDeadline(time.Now().Add(time.Second))
+		conn.Write([]byte("linkwright simulated customer service on " + ln.Addr().String() + "\r\n"))
+		conn.Close()
+	}
+}
+
+// Run reconciles every interval until ctx ends, then closes every listener.
+func (l *Listeners) Run(ctx context.Context, every time.Duration) {
+	t := time.NewTicker(every)
+	defer t.Stop()
+	defer l.Close()
+	for {
+		_ = l.Reconcile()
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+// Addrs lists the open listeners.
+func (l *Listeners) Addrs() []string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	var out []string
+	for a := range l.open {
+		out = append(out, a)
+	}
+	slices.Sort(out)
+	return out
+}
+
+// Close closes every listener.
+func (l *Listeners) Close() {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	for addr, ln := range l.open {
+		ln.Close()
+		delete(l.open, addr)
+	}
+}
+
+// Resolver answers DNS for the simulated cloud's private zone, as a VPC's
+// private hosted zone would, and passes other names to Fallback.
+type Resolver struct {
+	c        *Cloud
+	Fallback interface {
+		LookupHost(ctx context.Context, host string) ([]string, error)
+	}
+}
+
+// Resolver returns a resolver for this cloud's zone; other names go to the
+// system resolver.
+func (c *Cloud) Resolver() Resolver { return Resolver{c: c, Fallback: net.DefaultResolver} }
+
+// LookupHost resolves a name.
+func (r Resolver) LookupHost(ctx context.Context, host string) ([]string, error) {
+	name := strings.TrimSuffix(strings.ToLower(host), ".")
+	if !strings.HasSuffix(name, "."+Zone) {
+		return r.Fallback.LookupHost(ctx, host)
+	}
+	var addrs []string
+	err := r.c.view(func(st *state) error {
+		for _, ep := range st.Endpoints {
+			if ep.DNSName == name && ep.State != cloud.StateDeleted && ep.State != cloud.StateRejected {
+				addrs = append(addrs, ep.IP)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	if len(addrs) == 0 {
+		return nil, &net.DNSError{Err: "no such host", Name: host, IsNotFound: true}
+	}
+	return addrs, nil
+}
+

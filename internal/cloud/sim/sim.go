@@ -1,0 +1,348 @@
+// Package sim is a simulated cloud that behaves like the real ones where the
+// runbook cares: endpoint connections go pendingAcceptance -> pending ->
+// available, principals are enforced, accepting twice is harmless. Its state
+// lives on disk, shared by the worker and the starter, and its endpoints are
+// real TCP listeners on loopback (see Listeners), so verification dials real
+// sockets. The Customer side lets demos and tests act as the customer.
+package sim
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/linkwright/linkwright/internal/cloud"
+)
+
+// Cloud is the simulated cloud. It serves the "aws" and "azure" clouds, each
+// with its own naming and principals.
+type Cloud struct {
+	st store
+	// Settle is how long an accepted endpoint stays "pending" before it is
+	// available, as on AWS.
+	Settle time.Duration
+	// Now is the clock; tests may replace it.
+	Now func() time.Time
+}
+
+// DefaultSettle is how long an accepted connection takes to become available.
+const DefaultSettle = 2 * time.Second
+
+// Zone is the DNS suffix of simulated endpoint names; Resolver answers for it.
+const Zone = "sim.linkwright.internal"
+
+// Open opens (or creates, with the seeded inventory) the simulated cloud
+// whose state lives in dir.
+func Open(dir string) *Cloud {
+	return &Cloud{st: store{dir: dir}, Settle: DefaultSettle, Now: time.Now}
+}
+
+var _ cloud.Provider = (*Cloud)(nil)
+
+func key(name string) string { return strings.ToLower(strings.TrimSpace(name)) }
+
+// update and view apply the passage of time (pending -> available) first.
+func (c *Cloud) update(fn func(*state) error) error {
+	return c.st.update(func(st *state) error { c.settle(st); return fn(st) })
+}
+
+func (c *Cloud) view(fn func(*state) error) error {
+	return c.st.view(func(st *state) error { c.settle(st); return fn(st) })
+}
+
+func (c *Cloud) settle(st *state) {
+	now := c.Now()
+	for _, e := range st.Endpoints {
+		if e.State == cloud.StateProvisioning && now.Sub(e.Accepted) >= c.Settle {
+			e.State = cloud.StateAvailable
+		}
+	}
+}
+
+func (st *state) env(ref cloud.EnvRef) (*environment, error) {
+	for _, e := range st.Environments {
+		if e.Cloud == ref.Cloud && e.Project == ref.Project && e.Environment.Environment == ref.Environment {
+			return e, nil
+		}
+	}
+	return nil, cloud.Errorf(cloud.NotFound, "Environment", "project %q has no %s environment on %s", ref.Project, ref.Environment, ref.Cloud)
+}
+
+func (st *state) platformService(ref cloud.EnvRef) (*environment, *service, error) {
+	e, err := st.env(ref)
+	if err != nil {
+		return nil, nil, err
+	}
+	return e, st.Services[key(e.ServiceName)], nil
+}
+
+// customerPrincipal is how an account is named on a service's allow list.
+func customerPrincipal(cloudName, account string) string {
+	if cloudName == "aws" {
+		return "arn:aws:iam::" + account + ":root"
+	}
+	return strings.ToLower(account)
+}
+
+func (st *state) nextID(cloudName string) (id, ip string) {
+	st.Seq++
+	n := st.Seq
+	ip = fmt.Sprintf("127.77.%d.%d", n/250, n%250+1)
+	h := shortHash(fmt.Sprint("endpoint-", n))
+	if cloudName == "azure" {
+		return "pe-" + h[:12], ip
+	}
+	return "vpce-" + h[:17], ip
+}
+
+// Environment implements cloud.Provider.
+func (c *Cloud) Environment(_ context.Context, ref cloud.EnvRef) (cloud.Environment, error) {
+	var out cloud.Environment
+	err := c.view(func(st *state) error {
+		e, err := st.env(ref)
+		if err == nil {
+			out = e.Environment
+		}
+		return err
+	})
+	return out, err
+}
+
+// OpenPorts implements cloud.Provider.
+func (c *Cloud) OpenPorts(_ context.Context, ref cloud.EnvRef, ports []int) error {
+	return c.update(func(st *state) error {
+		e, err := st.env(ref)
+		if err != nil {
+			return err
+		}
+		for _, p := range ports {
+			if p == 443 && ref.Cloud == "azure" {
+				return cloud.Errorf(cloud.Invalid, "OpenPorts", "port 443 cannot be opened on Azure Private Link (origin cloaking)")
+			}
+			if !slices.Contains(e.OpenPorts, p) {
+				e.OpenPorts = append(e.OpenPorts, p)
+			}
+		}
+		slices.Sort(e.OpenPorts)
+		return nil
+	})
+}
+
+// ClosePorts implements cloud.Provider.
+func (c *Cloud) ClosePorts(_ context.Context, ref cloud.EnvRef, ports []int) error {
+	return c.update(func(st *state) error {
+		e, err := st.env(ref)
+		if err != nil {
+			return err
+		}
+		e.OpenPorts = slices.DeleteFunc(e.OpenPorts, func(p int) bool { return slices.Contains(ports, p) })
+		return nil
+	})
+}
+
+// AllowAccount implements cloud.Provider.
+func (c *Cloud) AllowAccount(_ context.Context, ref cloud.EnvRef, account string) error {
+	if account == "" || account == "*" {
+		return cloud.Errorf(cloud.Invalid, "AllowAccount", "refusing to allow %q: name one customer account", account)
+	}
+	return c.update(func(st *state) error {
+		_, svc, err := st.platformService(ref)
+		if err != nil {
+			return err
+		}
+		p := customerPrincipal(ref.Cloud, account)
+		if !slices.Contains(svc.Allowed, p) {
+			svc.Allowed = append(svc.Allowed, p)
+		}
+		return nil
+	})
+}
+
+// RevokeAccount implements cloud.Provider.
+func (c *Cloud) RevokeAccount(_ context.Context, ref cloud.EnvRef, account string) error {
+	return c.update(func(st *state) error {
+		_, svc, err := st.platformService(ref)
+		if err != nil {
+			return err
+		}
+		p := customerPrincipal(ref.Cloud, account)
+		svc.Allowed = slices.DeleteFunc(svc.Allowed, func(a string) bool { return a == p })
+		return nil
+	})
+}
+
+// Connections implements cloud.Provider.
+func (c *Cloud) Connections(_ context.Context, ref cloud.EnvRef, account string) ([]cloud.Connection, error) {
+	var out []cloud.Connection
+	err := c.view(func(st *state) error {
+		e, err := st.env(ref)
+		if err != nil {
+			return err
+		}
+		for _, ep := range st.Endpoints {
+			if key(ep.Service) == key(e.ServiceName) && ep.Owner == account {
+				out = append(out, cloud.Connection{ID: ep.ID, Account: ep.Owner, State: ep.State, Created: ep.Created})
+			}
+		}
+		return nil
+	})
+	slices.SortFunc(out, func(a, b cloud.Connection) int { return a.Created.Compare(b.Created) })
+	return out, err
+}
+
+func (st *state) connection(ref cloud.EnvRef, id, op string) (*endpoint, error) {
+	e, err := st.env(ref)
+	if err != nil {
+		return nil, err
+	}
+	ep := st.Endpoints[id]
+	if ep == nil || key(ep.Service) != key(e.ServiceName) {
+		return nil, cloud.Errorf(cloud.NotFound, op, "no connection %s to the platform service %s", id, e.ServiceName)
+	}
+	return ep, nil
+}
+
+// AcceptConnections implements cloud.Provider.
+func (c *Cloud) AcceptConnections(_ context.Context, ref cloud.EnvRef, ids []string) error {
+	return c.update(func(st *state) error {
+		for _, id := range ids {
+			ep, err := st.connection(ref, id, "AcceptConnections")
+			if err != nil {
+				return err
+			}
+			switch ep.State {
+			case cloud.StatePendingAcceptance:
+				ep.State, ep.Accepted = cloud.StateProvisioning, c.Now()
+			case cloud.StateProvisioning, cloud.StateAvailable:
+				// accepted already: success
+			default:
+				return cloud.Errorf(cloud.Conflict, "AcceptConnections", "connection %s is %s and cannot be accepted; the customer must create a new endpoint", id, ep.State)
+			}
+		}
+		return nil
+	})
+}
+
+// RejectConnections implements cloud.Provider.
+func (c *Cloud) RejectConnections(_ context.Context, ref cloud.EnvRef, ids []string) error {
+	return c.update(func(st *state) error {
+		for _, id := range ids {
+			ep, err := st.connection(ref, id, "RejectConnections")
+			if cloud.IsNotFound(err) {
+				continue // gone already: nothing to reject
+			}
+			if err != nil {
+				return err
+			}
+			if !ep.State.Terminal() {
+				ep.State = cloud.StateRejected
+			}
+		}
+		return nil
+	})
+}
+
+// TargetHealth implements cloud.Provider.
+func (c *Cloud) TargetHealth(_ context.Context, ref cloud.EnvRef, ports []int) ([]cloud.Target, error) {
+	var out []cloud.Target
+	err := c.view(func(st *state) error {
+		e, err := st.env(ref)
+		if err != nil {
+			return err
+		}
+		for _, p := range ports {
+			t := cloud.Target{Port: p, Healthy: true}
+			switch {
+			case !slices.Contains(e.OpenPorts, p):
+				t.Healthy, t.Reason = false, "no listener on the load balancer for this port"
+			case slices.Contains(e.UnhealthyPorts, p):
+				t.Healthy, t.Reason = false, "targets fail their health checks"
+			}
+			out = append(out, t)
+		}
+		return nil
+	})
+	return out, err
+}
+
+// ServiceVisible implements cloud.Provider.
+func (c *Cloud) ServiceVisible(_ context.Context, ref cloud.EnvRef, name string) (bool, error) {
+	var ok bool
+	err := c.view(func(st *state) error {
+		e, err := st.env(ref)
+		if err != nil {
+			return err
+		}
+		svc := st.Services[key(name)]
+		ok = svc != nil && svc.Cloud == ref.Cloud && (slices.Contains(svc.Allowed, e.Principal) || slices.Contains(svc.Allowed, "*"))
+		return nil
+	})
+	return ok, err
+}
+
+// CreateEndpoint implements cloud.Provider.
+func (c *Cloud) CreateEndpoint(_ context.Context, spec cloud.EndpointSpec) (cloud.Endpoint, error) {
+	var out cloud.Endpoint
+	if len(spec.Description) > 140 {
+		return out, cloud.Errorf(cloud.Invalid, "CreateEndpoint", "description is %d characters; at most 140", len(spec.Description))
+	}
+	err := c.update(func(st *state) error {
+		if id, ok := st.Tokens[spec.Token]; ok && spec.Token != "" {
+			out = st.Endpoints[id].public()
+			return nil
+		}
+		e, err := st.env(spec.Env)
+		if err != nil {
+			return err
+		}
+		svc := st.Services[key(spec.Service)]
+		if svc == nil || svc.Cloud != spec.Env.Cloud || !(slices.Contains(svc.Allowed, e.Principal) || slices.Contains(svc.Allowed, "*")) {
+			return cloud.Errorf(cloud.Invalid, "CreateEndpoint", "service %s does not exist or has not allowed the platform principal %s", spec.Service, e.Principal)
+		}
+		ep := st.newEndpoint(spec.Env.Cloud, spec.Env.Region, e.Account, svc, c.Now())
+		ep.Platform = true
+		st.Tokens[spec.Token] = ep.ID
+		out = ep.public()
+		return nil
+	})
+	return out, err
+}
+
+func (st *state) newEndpoint(cloudName, region, owner string, svc *service, now time.Time) *endpoint {
+	id, ip := st.nextID(cloudName)
+	ep := &endpoint{ID: id, Cloud: cloudName, Region: region, Owner: owner, Service: svc.Name,
+		State: cloud.StatePendingAcceptance, Created: now, IP: ip,
+		DNSName: id + "." + region + "." + Zone}
+	st.Endpoints[id] = ep
+	return ep
+}
+
+func (ep *endpoint) public() cloud.Endpoint {
+	return cloud.Endpoint{ID: ep.ID, Service: ep.Service, State: ep.State, DNSName: ep.DNSName, IPs: []string{ep.IP}}
+}
+
+// DescribeEndpoint implements cloud.Provider.
+func (c *Cloud) DescribeEndpoint(_ context.Context, ref cloud.EnvRef, id string) (cloud.Endpoint, error) {
+	var out cloud.Endpoint
+	err := c.view(func(st *state) error {
+		ep := st.Endpoints[id]
+		if ep == nil || !ep.Platform || ep.Cloud != ref.Cloud {
+			return cloud.Errorf(cloud.NotFound, "DescribeEndpoint", "no platform endpoint %s", id)
+		}
+		out = ep.public()
+		return nil
+	})
+	return out, err
+}
+
+// DeleteEndpoint implements cloud.Provider.
+func (c *Cloud) DeleteEndpoint(_ context.Context, ref cloud.EnvRef, id string) error {
+	return c.update(func(st *state) error {
+		if ep := st.Endpoints[id]; ep != nil && ep.Platform && ep.Cloud == ref.Cloud {
+			ep.State = cloud.StateDeleted
+		}
+		return nil
+	})
+}

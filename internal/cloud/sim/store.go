@@ -1,0 +1,143 @@
+package sim
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"syscall"
+	"time"
+
+	"github.com/linkwright/linkwright/internal/cloud"
+)
+
+// state is the whole simulated cloud, kept as one JSON file.
+type state struct {
+	Seq          int                  `json:"seq"`
+	Environments []*environment       `json:"environments"`
+	Services     map[string]*service  `json:"services"`
+	Endpoints    map[string]*endpoint `json:"endpoints"`
+	Tokens       map[string]string    `json:"tokens"` // client token -> endpoint ID
+}
+
+type environment struct {
+	cloud.Environment
+	Account        string `json:"account"` // the platform's own account or subscription
+	OpenPorts      []int  `json:"openPorts"`
+	UnhealthyPorts []int  `json:"unhealthyPorts,omitempty"`
+}
+
+type service struct {
+	Name  string `json:"name"`
+	ID    string `json:"id"`
+	Cloud string `json:"cloud"`
+	// Owner is the account that owns the service: the platform's for the
+	// platform services, the customer's for theirs.
+	Owner    string   `json:"owner"`
+	Platform bool     `json:"platform"`
+	Allowed  []string `json:"allowed"` // principals allowed to connect
+	// Ports the service answers on (customer services; the platform's are
+	// its environment's open ports).
+	Ports []int `json:"ports,omitempty"`
+}
+
+type endpoint struct {
+	ID       string      `json:"id"`
+	Cloud    string      `json:"cloud"`
+	Region   string      `json:"region"`
+	Owner    string      `json:"owner"`
+	Platform bool        `json:"platform"` // created by the platform into a customer service
+	Service  string      `json:"service"`
+	State    cloud.State `json:"state"`
+	Created  time.Time   `json:"created"`
+	Accepted time.Time   `json:"accepted,omitzero"`
+	IP       string      `json:"ip"`
+	DNSName  string      `json:"dnsName"`
+	Broken   []int       `json:"broken,omitempty"` // ports made to refuse connections
+}
+
+// store keeps the state in dir/cloud.json. Every change takes an exclusive
+// flock on dir/cloud.lock, so the worker and the starter (another process)
+// can share it, and writes go through a rename so a crash never leaves half
+// a file.
+type store struct {
+	dir string
+}
+
+func (s store) path() string { return filepath.Join(s.dir, "cloud.json") }
+
+func (s store) lock(how int) (func(), error) {
+	if err := os.MkdirAll(s.dir, 0o755); err != nil {
+		return nil, err
+	}
+	f, err := os.OpenFile(filepath.Join(s.dir, "cloud.lock"), os.O_CREATE|os.O_RDWR, 0o644)
+	if err != nil {
+		return nil, err
+	}
+	if err := syscall.Flock(int(f.Fd()), how); err != nil {
+		f.Close()
+		return nil, err
+	}
+	return func() { syscall.Flock(int(f.Fd()), syscall.LOCK_UN); f.Close() }, nil
+}
+
+func (s store) load() (*state, error) {
+	data, err := os.ReadFile(s.path())
+	if errors.Is(err, fs.ErrNotExist) {
+		return seed(), nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	st := &state{}
+	if err := json.Unmarshal(data, st); err != nil {
+		return nil, fmt.Errorf("simulated cloud state %s is corrupt (delete it to start afresh): %w", s.path(), err)
+	}
+	return st, nil
+}
+
+func (s store) save(st *state) error {
+	data, err := json.MarshalIndent(st, "", "  ")
+	if err != nil {
+		return err
+	}
+	tmp := s.path() + ".tmp"
+	if err := os.WriteFile(tmp, data, 0o644); err != nil {
+		return err
+	}
+	return os.Rename(tmp, s.path())
+}
+
+// update runs fn on the state under an exclusive lock and saves the result
+// when fn succeeds.
+func (s store) update(fn func(*state) error) error {
+	unlock, err := s.lock(syscall.LOCK_EX)
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	st, err := s.load()
+	if err != nil {
+		return err
+	}
+	if err := fn(st); err != nil {
+		return err
+	}
+	return s.save(st)
+}
+
+// view runs fn on the state under a shared lock.
+func (s store) view(fn func(*state) error) error {
+	unlock, err := s.lock(syscall.LOCK_SH)
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	st, err := s.load()
+	if err != nil {
+		return err
+	}
+	return fn(st)
+}

@@ -1,0 +1,71 @@
+package cloud
+
+import "strings"
+
+// State is a cloud-neutral connection or endpoint state.
+type State string
+
+// The states every provider maps onto.
+const (
+	StatePendingAcceptance State = "pending-acceptance" // waits for the service owner
+	StateProvisioning      State = "provisioning"       // accepted, not yet usable
+	StateAvailable         State = "available"
+	StateRejected          State = "rejected"
+	StateDisconnected      State = "disconnected"
+	StateFailed            State = "failed"
+	StateExpired           State = "expired"
+	StateDeleting          State = "deleting"
+	StateDeleted           State = "deleted"
+	StateUnknown           State = "unknown"
+)
+
+// Terminal reports whether nothing more will happen to the connection
+// without a new request.
+func (s State) Terminal() bool {
+	switch s {
+	case StateRejected, StateDisconnected, StateFailed, StateExpired, StateDeleting, StateDeleted:
+		return true
+	}
+	return false
+}
+
+// AWSState maps an EC2 endpoint or endpoint-connection state. The API
+// answers in lowerCamel ("pendingAcceptance") while the Go SDK's constants
+// are PascalCase ("PendingAcceptance"), so the comparison ignores case.
+func AWSState(s string) State {
+	switch strings.ToLower(s) {
+	case "pendingacceptance":
+		return StatePendingAcceptance
+	case "pending":
+		return StateProvisioning
+	case "available":
+		return StateAvailable
+	case "rejected":
+		return StateRejected
+	case "failed":
+		return StateFailed
+	case "expired":
+		return StateExpired
+	case "deleting":
+		return StateDeleting
+	case "deleted":
+		return StateDeleted
+	}
+	return StateUnknown
+}
+
+// AzureState maps an Azure private endpoint connection status. In Azure,
+// "Pending" means waiting for approval, unlike AWS's "pending".
+func AzureState(s string) State {
+	switch strings.ToLower(s) {
+	case "pending":
+		return StatePendingAcceptance
+	case "approved":
+		return StateAvailable
+	case "rejected":
+		return StateRejected
+	case "disconnected":
+		return StateDisconnected
+	}
+	return StateUnknown
+}
