@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/linkwright/linkwright/internal/cloud"
+	"github.com/linkwright/linkwright/internal/probe"
 )
 
 // Listeners keeps one real TCP listener on loopback for every port of every
@@ -163,3 +164,21 @@ func (r Resolver) LookupHost(ctx context.Context, host string) ([]string, error)
 	return addrs, nil
 }
 
+
+// Prober checks endpoints of this cloud: it brings the listeners up to date
+// first and resolves names in the simulated zone.
+type Prober struct {
+	listeners *Listeners
+	probe     *probe.Prober
+}
+
+// Prober returns a prober for this cloud's endpoints.
+func (c *Cloud) Prober(l *Listeners, timeout time.Duration) *Prober {
+	return &Prober{listeners: l, probe: &probe.Prober{Resolver: c.Resolver(), Timeout: timeout}}
+}
+
+// Probe resolves host and connects to every port.
+func (p *Prober) Probe(ctx context.Context, host string, ports []int) []probe.Result {
+	_ = p.listeners.Reconcile()
+	return p.probe.Probe(ctx, host, ports)
+}

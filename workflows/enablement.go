@@ -1,0 +1,435 @@
+package workflows
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+
+	"go.temporal.io/sdk/temporal"
+	"go.temporal.io/sdk/workflow"
+
+	"github.com/linkwright/linkwright/activities"
+	"github.com/linkwright/linkwright/internal/cloud"
+	"github.com/linkwright/linkwright/internal/request"
+	"github.com/linkwright/linkwright/internal/ticket"
+)
+
+// PrivateLinkEnablement runs the enablement runbook for one request. Its
+// input is the request JSON, decoded strictly here so that a malformed
+// request fails at once with every problem listed.
+func PrivateLinkEnablement(ctx workflow.Context, raw json.RawMessage) (Result, error) {
+	e := &enablement{core: newCore(ctx)}
+	// The runbook runs in a context that cancel stops; cleanup uses ctx.
+	rctx, stop := workflow.WithCancel(ctx)
+	e.stop = stop
+	if err := e.setup(ctx); err != nil {
+		return Result{}, err
+	}
+	if err := e.validate(ctx, raw); err != nil {
+		return Result{Outcome: string(PhaseInvalid), Status: e.st}, err
+	}
+	return e.finish(ctx, e.runbook(rctx))
+}
+
+type enablement struct {
+	core
+	req      request.Request
+	env      cloud.Environment
+	ref      cloud.EnvRef
+	verified *CustomerVerified
+	// cancelled is set by the cancel decision, which then stops the runbook.
+	cancelled *ended
+	stop      workflow.CancelFunc
+	// childRunning and childGate track the reverse link for forwarding.
+	childRunning bool
+	childGate    string
+}
+
+// runbook is DESIGN.md's checklist, top to bottom.
+func (e *enablement) runbook(ctx workflow.Context) error {
+	for _, step := range []func(workflow.Context) error{
+		e.openTicket,                 // 1. a ticket carries all communication
+		e.openPorts,                  // 2. open the requested ports
+		e.allowCustomer,              // 3. allow the customer, post the service name
+		e.awaitConnectionRequest,     // 4. wait, for days if need be
+		e.acceptConnection,           // 5. an engineer approves; accept
+		e.verifyPlatformSide,         // 6. connection available, targets healthy
+		e.reverseLink,                // 7-11. bidirectional: the platform reaches the customer
+		e.awaitCustomerConfirmation,  // 6. the customer confirms on the ticket
+	} {
+		if err := step(ctx); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// --- 0. validation, before any side effect
+
+func (e *enablement) validate(ctx workflow.Context, raw json.RawMessage) error {
+	e.setPhase(ctx, PhaseValidating, WaitingOnNone, "checking the request")
+	e.refreshPolicy(ctx)
+	req, err := request.Decode(raw)
+	var problems request.Errors
+	if err != nil {
+		errors.As(err, &problems)
+	} else {
+		problems = req.Validate()
+	}
+	e.req = req
+	e.requester = req.RequestedBy
+	e.st.Company, e.st.Project, e.st.Environment, e.st.Cloud, e.st.Region = req.Company, req.ProjectID, req.Environment, req.Cloud, req.Region
+	e.st.ConnectionType, e.st.RequestedBy = req.ConnectionType, req.RequestedBy
+	e.upsert(ctx, SAProject.ValueSet(clip(req.ProjectID)), SAEnvironment.ValueSet(clip(req.Environment)),
+		SACloud.ValueSet(clip(req.Cloud)), SACustomerAccount.ValueSet(clip(req.CustomerAccount)))
+
+	named := !hasField(problems, "projectId", "environment", "cloud")
+	if err == nil && named && e.id != req.WorkflowID() {
+		problems = append(problems, request.FieldError{Field: "workflowId", Value: e.id, Problem: "does not match the request",
+			Fix: "start it with --workflow-id " + req.WorkflowID() + " (one enablement per project, environment and cloud)"})
+	}
+	if err == nil && named {
+		e.ref = cloud.EnvRef{Cloud: req.Cloud, Region: req.Region, Project: req.ProjectID, Environment: req.Environment}
+		var found activities.EnvLookup
+		if err := workflow.ExecuteActivity(act(ctx, "look up the platform environment"), a.LookupEnvironment, e.ref).Get(ctx, &found); err != nil {
+			return err
+		}
+		if !found.Found {
+			problems = append(problems, request.FieldError{Field: "projectId", Value: req.ProjectID,
+				Problem: fmt.Sprintf("has no %s environment on %s", req.Environment, req.Cloud), Fix: "check the project ID, environment and cloud"})
+		} else {
+			e.env = found.Env
+			problems = append(problems, req.CheckPlatform(request.Platform{Cloud: found.Env.Cloud, Region: found.Env.Region, Plan: found.Env.Plan})...)
+		}
+	}
+	if len(problems) == 0 {
+		e.deadlineFromStart()
+		e.audit(ctx, req.RequestedBy, "requested", fmt.Sprintf("%s link for %s, %s/%s on %s", req.ConnectionType, req.Company, req.ProjectID, req.Environment, req.Cloud))
+		return nil
+	}
+	for _, p := range problems {
+		e.st.Problems = append(e.st.Problems, p.String())
+	}
+	e.audit(ctx, "linkwright", "refused the request", strconv.Itoa(len(problems))+" problems")
+	if req.Company != "" || req.Ticket != "" {
+		if err := e.openTicket(ctx); err == nil {
+			_ = e.note(ctx, problems.Error()+"\n\nNothing was changed in the cloud. Fix the request and start it again.")
+		}
+	}
+	e.setPhase(ctx, PhaseInvalid, WaitingOnNone, "fix the request and start it again: "+strings.Join(e.st.Problems, "; "))
+	return temporal.NewNonRetryableApplicationError(problems.Error(), "InvalidRequest", nil, problems)
+}
+
+func (e *enablement) deadlineFromStart() {
+	e.st.Deadline = addBusinessDays(e.started, e.policy.TargetBusinessDays)
+}
+
+func hasField(es request.Errors, fields ...string) bool {
+	for _, e := range es {
+		for _, f := range fields {
+			if e.Field == f || e.Field == "request" {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+func clip(s string) string {
+	if len(s) > 200 {
+		return s[:200]
+	}
+	return s
+}
+
+// --- 1. the ticket
+
+func (e *enablement) openTicket(ctx workflow.Context) error {
+	e.setPhase(ctx, PhaseOpeningTicket, WaitingOnNone, "opening the ticket")
+	company := e.req.Company
+	var t ticket.Ticket
+	err := workflow.ExecuteActivity(act(ctx, "open the ticket"), a.OpenTicket, ticket.OpenRequest{
+		Key: e.req.Ticket, Company: company, Requester: e.req.RequestedBy, Project: e.req.ProjectID,
+		Body: fmt.Sprintf("PrivateLink %s requested by %s for %s/%s on %s (%s).", e.req.ConnectionType, e.req.RequestedBy, e.req.ProjectID, e.req.Environment, e.req.Cloud, e.req.Region),
+	}).Get(ctx, &t)
+	if err != nil {
+		return err
+	}
+	e.st.Ticket, e.st.TicketURL = t.Key, t.URL
+	e.upsert(ctx, SATicket.ValueSet(t.Key))
+	e.audit(ctx, "linkwright", "ticket", t.Key+": "+t.Subject)
+	if e.st.Phase == PhaseValidating || len(e.st.Problems) > 0 {
+		return nil
+	}
+	return e.note(ctx, "Linkwright is running this enablement: "+e.uiLink())
+}
+
+// --- 2. ports
+
+func (e *enablement) openPorts(ctx workflow.Context) error {
+	e.setPhase(ctx, PhaseOpeningPorts, WaitingOnCloud, "opening ports "+ports(e.req.Ports())+" on the platform environment")
+	in := activities.Ports{Env: e.ref, Ports: e.req.Ports()}
+	if err := workflow.ExecuteActivity(act(ctx, "open ports "+ports(in.Ports)), a.OpenPorts, in).Get(ctx, nil); err != nil {
+		return err
+	}
+	e.compensate("close ports "+ports(in.Ports), func(ctx workflow.Context) error {
+		return workflow.ExecuteActivity(act(ctx, "undo: close ports"), a.ClosePorts, in).Get(ctx, nil)
+	})
+	e.audit(ctx, "linkwright", "opened ports", ports(in.Ports))
+	return nil
+}
+
+// --- 3. allow the customer
+
+func (e *enablement) allowCustomer(ctx workflow.Context) error {
+	e.setPhase(ctx, PhaseAllowingCustomer, WaitingOnCloud, "allowing "+e.req.CustomerAccount+" on the platform endpoint service")
+	in := activities.Accounts{Env: e.ref, Accounts: e.req.CustomerAccounts()}
+	if err := workflow.ExecuteActivity(act(ctx, "allow the customer's account"), a.AllowAccounts, in).Get(ctx, nil); err != nil {
+		return err
+	}
+	e.compensate("revoke "+strings.Join(in.Accounts, ", "), func(ctx workflow.Context) error {
+		return workflow.ExecuteActivity(act(ctx, "undo: revoke the customer's account"), a.RevokeAccounts, in).Get(ctx, nil)
+	})
+	e.st.ServiceName = e.env.ServiceName
+	e.audit(ctx, "linkwright", "allowed the customer", strings.Join(in.Accounts, ", "))
+	if err := e.reply(ctx, e.connectInstructions()); err != nil {
+		return err
+	}
+	return e.ticketStatus(ctx, ticket.StatusPending)
+}
+
+func (e *enablement) connectInstructions() string {
+	var svc strings.Builder
+	for _, s := range e.req.Services {
+		fmt.Fprintf(&svc, "\n- %s: port %d", s.Name, s.Port)
+	}
+	if e.req.Cloud == request.CloudAzure {
+		return fmt.Sprintf("Hello %s,\n\nYour subscription %s may now connect. Create a private endpoint to our Private Link service with the alias\n\n    %s\n\nand tell us here when it is created. The services and ports are:%s",
+			e.req.Company, e.req.CustomerAccount, e.env.ServiceName, svc.String())
+	}
+	return fmt.Sprintf("Hello %s,\n\nYour AWS account %s may now connect. Create an interface VPC endpoint in %s to the endpoint service\n\n    %s\n\nand tell us here when it is created. The services and ports are:%s",
+		e.req.Company, e.req.CustomerAccount, e.req.Region, e.env.ServiceName, svc.String())
+}
+
+// --- 4. wait for the customer's connection request
+
+func (e *enablement) awaitConnectionRequest(ctx workflow.Context) error {
+	var conns []cloud.Connection
+	in := activities.Accounts{Env: e.ref, Accounts: e.req.CustomerAccounts()}
+	err := e.await(ctx, waitFor{
+		phase: PhaseAwaitingConnection, on: WaitingOnCustomer,
+		next: "the customer creates an endpoint to " + e.env.ServiceName + " (then signal " + SignalCustomerEndpointCreated + ")",
+		what: "create an endpoint to " + e.env.ServiceName,
+		poll: func(ctx workflow.Context) workflow.Future {
+			return workflow.ExecuteActivity(ctx, a.AwaitConnectionRequest, in)
+		},
+		out: &conns,
+	})
+	if err != nil {
+		return err
+	}
+	for _, c := range conns {
+		e.st.CustomerEndpoints = append(e.st.CustomerEndpoints, c.ID)
+	}
+	e.audit(ctx, "customer", "requested a connection", strings.Join(e.st.CustomerEndpoints, ", "))
+	return e.ticketStatus(ctx, ticket.StatusOpen)
+}
+
+// --- 5. approve and accept
+
+func (e *enablement) acceptConnection(ctx workflow.Context) error {
+	ids := e.st.CustomerEndpoints
+	d, err := e.gate(ctx, GateAcceptConnection, fmt.Sprintf("an approver accepts connection %s from %s (update %s, gate %s)", strings.Join(ids, ", "), e.req.CustomerAccount, Approve, GateAcceptConnection))
+	if err != nil {
+		var end *ended
+		if errors.As(err, &end) {
+			// A rejected request is rejected in the cloud too.
+			_ = workflow.ExecuteActivity(act(ctx, "reject the connection"), a.RejectConnections, activities.Connections{Env: e.ref, IDs: ids}).Get(ctx, nil)
+		}
+		return err
+	}
+	e.setPhase(ctx, PhaseAcceptingConnection, WaitingOnCloud, "accepting "+strings.Join(ids, ", "))
+	in := activities.Connections{Env: e.ref, IDs: ids}
+	if err := workflow.ExecuteActivity(act(ctx, "accept the connection"), a.AcceptConnections, in).Get(ctx, nil); err != nil {
+		return err
+	}
+	e.compensate("reject connection "+strings.Join(ids, ", "), func(ctx workflow.Context) error {
+		return workflow.ExecuteActivity(act(ctx, "undo: reject the connection"), a.RejectConnections, in).Get(ctx, nil)
+	})
+	e.audit(ctx, "linkwright", "accepted the connection", strings.Join(ids, ", ")+" approved by "+d.Approver)
+	return nil
+}
+
+// --- 6. verify the customer's side
+
+func (e *enablement) verifyPlatformSide(ctx workflow.Context) error {
+	in := activities.PlatformCheck{Env: e.ref, Accounts: e.req.CustomerAccounts(), IDs: e.st.CustomerEndpoints, Ports: e.req.Ports()}
+	var rep activities.PlatformReport
+	err := e.await(ctx, waitFor{
+		phase: PhaseVerifyingPlatform, on: WaitingOnCloud, next: "waiting for the accepted connection to become available",
+		poll: func(ctx workflow.Context) workflow.Future { return workflow.ExecuteActivity(ctx, a.CheckPlatformSide, in) },
+		out:  &rep,
+	})
+	if err != nil {
+		return err
+	}
+	if len(rep.Problems) > 0 {
+		e.st.PlatformProblems = rep.Problems
+		e.audit(ctx, "linkwright", "platform side failed verification", strings.Join(rep.Problems, "; "))
+		if err := e.note(ctx, "Verification of the platform side failed:\n- "+strings.Join(rep.Problems, "\n- ")+"\nFix it; Linkwright re-checks with backoff, or at once on any customer signal."); err != nil {
+			return err
+		}
+		err = e.await(ctx, waitFor{
+			phase: PhaseAwaitingFix, on: WaitingOnOperator, next: "fix: " + strings.Join(rep.Problems, "; "),
+			poll: func(ctx workflow.Context) workflow.Future { return workflow.ExecuteActivity(ctx, a.AwaitPlatformHealthy, in) },
+			out:  &rep,
+		})
+		if err != nil {
+			return err
+		}
+	}
+	e.st.PlatformProblems = nil
+	e.audit(ctx, "linkwright", "verified the platform side", fmt.Sprintf("%d connections available, %d targets healthy", len(rep.Connections), len(rep.Targets)))
+	return nil
+}
+
+// --- 7-11. the reverse link, a child workflow
+
+func (e *enablement) reverseLink(ctx workflow.Context) error {
+	if !e.req.Bidirectional() {
+		return nil
+	}
+	cctx := workflow.WithChildOptions(ctx, workflow.ChildWorkflowOptions{
+		WorkflowID:          e.reverseID(),
+		StaticSummary:       "Reverse PrivateLink for " + e.req.Company + ": platform -> " + e.req.CustomerEndpointService,
+		WaitForCancellation: true,
+	})
+	in := ReverseInput{ParentID: e.id, Request: e.req, Env: e.env, Ticket: e.st.Ticket, Policy: e.policy, Started: e.started, Escalated: e.st.Escalated}
+	e.childRunning = true
+	var res ReverseResult
+	err := workflow.ExecuteChildWorkflow(cctx, PrivateLinkReverseLink, in).Get(ctx, &res)
+	e.childRunning, e.childGate = false, ""
+	if err != nil {
+		return err
+	}
+	e.st.ReverseEndpointID, e.st.ReverseDNSName, e.st.Verification = res.EndpointID, res.DNSName, res.Verification
+	if res.Outcome != OutcomeCompleted {
+		return &ended{Outcome: res.Outcome, By: res.By, Why: res.Why}
+	}
+	ep := activities.Endpoint{Env: e.ref, ID: res.EndpointID}
+	e.compensate("delete reverse endpoint "+res.EndpointID, func(ctx workflow.Context) error {
+		return workflow.ExecuteActivity(act(ctx, "undo: delete the reverse endpoint"), a.DeleteEndpoint, ep).Get(ctx, nil)
+	})
+	e.audit(ctx, "linkwright", "reverse link verified", res.EndpointID+" "+res.DNSName)
+	return nil
+}
+
+func (e *enablement) reverseID() string { return e.id + "/reverse" }
+
+// --- 6. the customer confirms
+
+func (e *enablement) awaitCustomerConfirmation(ctx workflow.Context) error {
+	if err := e.reply(ctx, e.confirmationRequest()); err != nil {
+		return err
+	}
+	if err := e.ticketStatus(ctx, ticket.StatusPending); err != nil {
+		return err
+	}
+	for {
+		e.verified = nil
+		err := e.await(ctx, waitFor{
+			phase: PhaseAwaitingConfirmation, on: WaitingOnCustomer,
+			next: "the customer confirms the link works (signal " + SignalCustomerVerified + ` {"ok": true})`,
+			what: "confirm that the link works",
+			cond: func() bool { return e.verified != nil },
+		})
+		if err != nil {
+			return err
+		}
+		if e.verified.OK {
+			e.audit(ctx, "customer", "confirmed the link works", e.verified.Detail)
+			return nil
+		}
+		e.audit(ctx, "customer", "reported a problem", e.verified.Detail)
+		if err := e.note(ctx, "The customer reports the link does not work: "+e.verified.Detail+"\nRe-checking the platform side."); err != nil {
+			return err
+		}
+		if err := e.verifyPlatformSide(ctx); err != nil {
+			return err
+		}
+	}
+}
+
+func (e *enablement) confirmationRequest() string {
+	var b strings.Builder
+	b.WriteString("Your connection is accepted and the platform side checks out. Please test it from your VPC, for example:\n")
+	for _, s := range e.req.Services {
+		fmt.Fprintf(&b, "\n    curl -v telnet://<your endpoint DNS name>:%d   # %s", s.Port, s.Name)
+	}
+	if e.st.ReverseEndpointID != "" {
+		fmt.Fprintf(&b, "\n\nThe platform now reaches your service through endpoint %s (%s); every port answered.", e.st.ReverseEndpointID, e.st.ReverseDNSName)
+	}
+	b.WriteString("\n\nReply here to confirm it works, or tell us what fails.")
+	return b.String()
+}
+
+// --- the end
+
+func (e *enablement) finish(ctx workflow.Context, err error) (Result, error) {
+	dctx, _ := workflow.NewDisconnectedContext(ctx)
+	defer func() { _ = workflow.Await(dctx, func() bool { return workflow.AllHandlersFinished(dctx) }) }()
+	var end *ended
+	switch {
+	case err == nil:
+		e.st.Outcome = OutcomeCompleted
+		e.audit(dctx, "linkwright", "completed", "")
+		e.setPhase(dctx, PhaseCompleted, WaitingOnNone, "nothing: the link is live")
+		_ = e.reply(dctx, "PrivateLink for "+e.req.Company+" is live and verified. We are closing this ticket; reply to reopen it.")
+		_ = e.ticketStatus(dctx, ticket.StatusSolved)
+		return Result{Outcome: OutcomeCompleted, Status: e.st}, nil
+	case errors.As(err, &end):
+	case e.cancelled != nil:
+		end = e.cancelled
+	case temporal.IsCanceledError(err) || ctx.Err() != nil:
+		end = &ended{Outcome: OutcomeCancelled, By: "temporal", Why: "the workflow was cancelled through Temporal"}
+	default:
+		e.st.Outcome = string(PhaseFailed)
+		e.audit(dctx, "linkwright", "failed", err.Error())
+		e.setPhase(dctx, PhaseFailed, WaitingOnOperator, "fix the cause, then start the enablement again (steps already done are skipped): "+err.Error())
+		_ = e.note(dctx, "Linkwright stopped on an error it cannot retry:\n\n    "+err.Error()+"\n\nNothing was undone. Fix the cause and start the enablement again: steps already done are found and skipped.")
+		return Result{Outcome: string(PhaseFailed), Status: e.st}, err
+	}
+	e.setPhase(dctx, PhaseUndoing, WaitingOnCloud, "undoing completed steps in reverse order")
+	failed := e.undoAll(dctx)
+	e.st.Outcome = end.Outcome
+	e.audit(dctx, end.By, end.Outcome, end.Why)
+	final := map[string]Phase{OutcomeRejected: PhaseRejected, OutcomeCancelled: PhaseCancelled, OutcomeExpired: PhaseExpired}[end.Outcome]
+	e.setPhase(dctx, final, WaitingOnNone, end.Outcome+": "+end.Why)
+	_ = e.reply(dctx, e.endMessage(end))
+	if len(failed) > 0 {
+		_ = e.note(dctx, "Undo failed for some steps; do them by hand:\n- "+strings.Join(failed, "\n- "))
+	}
+	_ = e.ticketStatus(dctx, ticket.StatusSolved)
+	return Result{Outcome: end.Outcome, Status: e.st}, nil
+}
+
+func (e *enablement) endMessage(end *ended) string {
+	switch end.Outcome {
+	case OutcomeRejected:
+		return "We cannot enable PrivateLink for this request: " + end.Why + ". Any access granted for it has been removed. Reply here if you have questions."
+	case OutcomeExpired:
+		return "We are closing this PrivateLink request because " + end.Why + ". Access granted for it has been removed; reply here to start again."
+	}
+	return "This PrivateLink request was cancelled (" + end.Why + "). Everything set up for it has been removed."
+}
+
+func ports(ps []int) string {
+	s := make([]string, len(ps))
+	for i, p := range ps {
+		s[i] = strconv.Itoa(p)
+	}
+	return strings.Join(s, ", ")
+}
+
