@@ -28,7 +28,10 @@ type Config struct {
 	// Namespace is only used to build Web UI links; the client's namespace
 	// comes from TEMPORAL_NAMESPACE.
 	Namespace string `json:"namespace"`
-	Policy    Policy `json:"policy"`
+	// ActivitiesPerSecond caps activities across the whole task queue (all
+	// workers), so that the fleet shares the cloud's API budget.
+	ActivitiesPerSecond float64 `json:"activitiesPerSecond"`
+	Policy              Policy  `json:"policy"`
 }
 
 // Policy is what the workflows need from the configuration. The workflow
@@ -87,7 +90,10 @@ func Default() Config {
 		Tracker:   "file",
 		UIURL:     "http://localhost:8233",
 		Namespace: "default",
-		Policy:    DefaultPolicy(),
+		// EC2 mutating calls refill at about 1 per second per account and
+		// region; polls are mostly Describe calls, with a larger budget.
+		ActivitiesPerSecond: 10,
+		Policy:              DefaultPolicy(),
 	}
 }
 

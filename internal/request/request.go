@@ -98,7 +98,9 @@ func Decode(data []byte) (Request, error) {
 	// and is case-sensitive, unlike encoding/json.
 	dec := json.NewDecoder(bytes.NewReader(data))
 	if err := dec.Decode(&r); err != nil {
-		return Request{}, Errors{decodeError(err)}
+		// encoding/json stops at the first wrong type: report it with any
+		// misspelt field names, which are often its cause.
+		return Request{}, append(Errors{decodeError(err)}, checkFieldNames(data)...)
 	}
 	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
 		return Request{}, Errors{{Field: "request", Problem: "has data after the JSON object", Fix: "send exactly one JSON object"}}
@@ -159,7 +161,7 @@ func decodeError(err error) FieldError {
 		if field == "" {
 			field = "request"
 		}
-		return FieldError{Field: field, Value: typeErr.Value, Problem: "has the wrong type: expected " + jsonKind(typeErr.Type.Kind().String()), Fix: "write it as in the README's request schema"}
+		return FieldError{Field: field, Problem: "is a JSON " + typeErr.Value + " but must be " + jsonKind(typeErr.Type.Kind().String()), Fix: "write it as in the README's request schema"}
 	case errors.As(err, &syntaxErr):
 		return FieldError{Field: "request", Problem: fmt.Sprintf("is not valid JSON at byte %d: %v", syntaxErr.Offset, err), Fix: "fix the JSON syntax"}
 	case errors.Is(err, io.ErrUnexpectedEOF):

@@ -48,13 +48,13 @@ func TestDecodeStrict(t *testing.T) {
 	}{
 		{"empty", "  ", "request", "is empty"},
 		{"unknown field", `{"company":"A","projectID":"x"}`, "projectID", "is not a request field"},
-		{"wrong type", `{"services":[{"name":"a","port":"3306"}]}`, "services.port", "wrong type"},
-		{"string for list", `{"customerServicePorts":"5432"}`, "customerServicePorts", "wrong type"},
+		{"wrong type", `{"services":[{"name":"a","port":"3306"}]}`, "services.port", "is a JSON string but must be a whole number"},
+		{"string for list", `{"customerServicePorts":"5432"}`, "customerServicePorts", "is a JSON string but must be a list"},
 		{"syntax", `{"company":`, "request", "not valid JSON"},
 		{"bad syntax", `{"company" "A"}`, "request", "not valid JSON"},
 		{"unknown service field", `{"services":[{"name":"a","port":1,"Proto":"tcp"}]}`, "services[0].Proto", "is not a request field"},
 		{"trailing", `{"company":"A"} {}`, "request", "data after"},
-		{"not an object", `[1,2]`, "request", "wrong type"},
+		{"not an object", `[1,2]`, "request", "is a JSON array but must be an object"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -67,6 +67,16 @@ func TestDecodeStrict(t *testing.T) {
 			assert.NotEmpty(t, es[0].Fix)
 		})
 	}
+}
+
+func TestDecodeReportsMisspeltFieldWithTypeError(t *testing.T) {
+	_, err := Decode([]byte(`{"Ticket": 3, "projectID": "x"}`))
+	var es Errors
+	require.ErrorAs(t, err, &es)
+	require.Len(t, es, 3, "%v", es)
+	assert.Equal(t, "ticket", es[0].Field)
+	assert.Equal(t, "Ticket", es[1].Field)
+	assert.Equal(t, "projectID", es[2].Field)
 }
 
 func TestNormalize(t *testing.T) {

@@ -1,0 +1,245 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+
+	"github.com/linkwright/linkwright/internal/cloud"
+	"github.com/linkwright/linkwright/internal/cloud/sim"
+	"github.com/linkwright/linkwright/internal/config"
+	"github.com/linkwright/linkwright/internal/request"
+	"github.com/linkwright/linkwright/internal/ticket"
+	"github.com/linkwright/linkwright/workflows"
+)
+
+// customerActs plays the customer of a request on the simulated cloud: it
+// acts in the customer's account, says so on the ticket, and sends the
+// workflow the signal a support agent would relay.
+type customerActs struct {
+	req     request.Request
+	cloud   *sim.Cloud
+	tracker *ticket.File
+	cu      sim.Customer
+	out     io.Writer
+}
+
+func cmdCustomer(ctx context.Context, args []string, out io.Writer) error {
+	if len(args) == 0 {
+		return usageError("customer needs an action: connect, grant, accept, reject, break-port, repair-port, verify, show")
+	}
+	action := args[0]
+	fs := newFlags("customer " + action)
+	file := fs.String("f", "", "the request file naming the customer")
+	portsFlag := fs.String("ports", "", "ports the customer's service answers on (grant), e.g. 5432,6379")
+	port := fs.Int("port", 0, "the port (break-port, repair-port)")
+	ok := fs.Bool("ok", true, "verify: whether the link works")
+	detail := fs.String("detail", "", "verify: what the customer saw")
+	if err := parse(fs, args[1:]); err != nil {
+		return err
+	}
+	if *file == "" {
+		return usageError("customer %s needs -f REQUEST.json (the request names the customer)", action)
+	}
+	req, err := readRequest(*file)
+	if err != nil {
+		return err
+	}
+	cfg, err := config.Load()
+	if err != nil {
+		return err
+	}
+	if cfg.Cloud != "sim" {
+		return fmt.Errorf("customer actions work on the simulated cloud only; this config uses %q", cfg.Cloud)
+	}
+	c := sim.Open(cfg.SimDir())
+	cu := customerActs{req: req, cloud: c, tracker: ticket.NewFile(cfg.TicketDir()), cu: c.Customer(req.Cloud, req.CustomerAccount), out: out}
+	switch action {
+	case "connect":
+		return cu.connect(ctx)
+	case "grant":
+		ports, err := parsePorts(*portsFlag, req.CustomerServicePorts)
+		if err != nil {
+			return err
+		}
+		return cu.grant(ctx, ports)
+	case "accept":
+		return cu.decideReverse(ctx, true)
+	case "reject":
+		return cu.decideReverse(ctx, false)
+	case "break-port", "repair-port":
+		if *port == 0 {
+			return usageError("customer %s needs --port N", action)
+		}
+		return cu.setPort(ctx, *port, action == "break-port")
+	case "verify":
+		return cu.verify(ctx, *ok, *detail)
+	case "show":
+		return cu.show()
+	}
+	return usageError("unknown customer action %q", action)
+}
+
+func parsePorts(s string, def []int) ([]int, error) {
+	if s == "" {
+		return def, nil
+	}
+	var out []int
+	for _, f := range strings.Split(s, ",") {
+		p, err := strconv.Atoi(strings.TrimSpace(f))
+		if err != nil || p < 1 || p > 65535 {
+			return nil, usageError("--ports: %q is not a port", f)
+		}
+		out = append(out, p)
+	}
+	return out, nil
+}
+
+func (c customerActs) platform(ctx context.Context) (cloud.Environment, error) {
+	return c.cloud.Environment(ctx, cloud.EnvRef{Cloud: c.req.Cloud, Region: c.req.Region, Project: c.req.ProjectID, Environment: c.req.Environment})
+}
+
+func (c customerActs) connect(ctx context.Context) error {
+	env, err := c.platform(ctx)
+	if err != nil {
+		return err
+	}
+	ep, err := c.cu.CreateEndpoint(env.ServiceName)
+	if err != nil {
+		return fmt.Errorf("as customer %s: %w", c.req.CustomerAccount, err)
+	}
+	fmt.Fprintf(c.out, "Customer %s created endpoint %s to %s (%s).\n", c.req.CustomerAccount, ep.ID, env.ServiceName, ep.State)
+	return c.tell(ctx, workflows.SignalCustomerEndpointCreated, workflows.CustomerEvent{Detail: ep.ID},
+		"We created endpoint "+ep.ID+" to your service.")
+}
+
+func (c customerActs) grant(ctx context.Context, ports []int) error {
+	if c.req.CustomerEndpointService == "" {
+		return usageError("the request has no customerEndpointService: grant is for bidirectional links")
+	}
+	env, err := c.platform(ctx)
+	if err != nil {
+		return err
+	}
+	if err := c.cu.Grant(c.req.CustomerEndpointService, env.Principal, ports); err != nil {
+		return err
+	}
+	fmt.Fprintf(c.out, "Customer %s allowed %s on %s (answering on ports %v).\n", c.req.CustomerAccount, env.Principal, c.req.CustomerEndpointService, ports)
+	return c.tell(ctx, workflows.SignalCustomerAccessGranted, workflows.CustomerEvent{Detail: env.Principal},
+		"Done: "+env.Principal+" is allowed on our service.")
+}
+
+func (c customerActs) decideReverse(ctx context.Context, accept bool) error {
+	pending, err := c.cu.PendingOnService(c.req.CustomerEndpointService)
+	if err != nil {
+		return err
+	}
+	if len(pending) == 0 {
+		return fmt.Errorf("no endpoint waits for acceptance on %s yet: approve gate create-reverse-endpoint first (see `linkwright status`)", c.req.CustomerEndpointService)
+	}
+	verb := "accepted"
+	for _, ep := range pending {
+		if accept {
+			err = c.cu.AcceptEndpoint(ep.ID)
+		} else {
+			verb = "rejected"
+			err = c.cu.RejectEndpoint(ep.ID)
+		}
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(c.out, "Customer %s %s the platform's endpoint %s.\n", c.req.CustomerAccount, verb, ep.ID)
+	}
+	return c.tell(ctx, workflows.SignalCustomerConnectionAccepted, workflows.CustomerEvent{Detail: verb},
+		"We "+verb+" your endpoint "+pending[0].ID+".")
+}
+
+func (c customerActs) setPort(ctx context.Context, port int, broken bool) error {
+	ids, err := c.reverseEndpoints()
+	if err != nil {
+		return err
+	}
+	for _, id := range ids {
+		if broken {
+			err = c.cu.BreakPort(id, port)
+		} else {
+			err = c.cu.RepairPort(id, port)
+		}
+		if err != nil {
+			return err
+		}
+	}
+	if broken {
+		fmt.Fprintf(c.out, "Port %d of %s now refuses connections.\n", port, strings.Join(ids, ", "))
+		return nil
+	}
+	fmt.Fprintf(c.out, "Port %d of %s answers again.\n", port, strings.Join(ids, ", "))
+	return c.tell(ctx, workflows.SignalCustomerConnectionAccepted, workflows.CustomerEvent{Detail: "port " + strconv.Itoa(port) + " repaired"},
+		fmt.Sprintf("We fixed port %d; please check again.", port))
+}
+
+// reverseEndpoints are the platform's endpoints into the customer's service.
+func (c customerActs) reverseEndpoints() ([]string, error) {
+	lines, err := c.cu.Endpoints()
+	if err != nil {
+		return nil, err
+	}
+	var ids []string
+	for _, l := range lines {
+		if strings.Contains(l, "platform's, into your") && !strings.Contains(l, string(cloud.StateDeleted)) {
+			ids = append(ids, strings.Fields(l)[0])
+		}
+	}
+	if len(ids) == 0 {
+		return nil, fmt.Errorf("the platform has no endpoint into %s", c.req.CustomerEndpointService)
+	}
+	return ids, nil
+}
+
+func (c customerActs) verify(ctx context.Context, ok bool, detail string) error {
+	msg := "Confirmed: the link works from our side."
+	if !ok {
+		msg = "The link does not work for us: " + detail
+	}
+	if detail != "" && ok {
+		msg += " " + detail
+	}
+	return c.tell(ctx, workflows.SignalCustomerVerified, workflows.CustomerVerified{OK: ok, Detail: detail}, msg)
+}
+
+func (c customerActs) show() error {
+	lines, err := c.cu.Endpoints()
+	if err != nil {
+		return err
+	}
+	if len(lines) == 0 {
+		fmt.Fprintf(c.out, "Customer %s has no endpoints.\n", c.req.CustomerAccount)
+	}
+	for _, l := range lines {
+		fmt.Fprintln(c.out, l)
+	}
+	return nil
+}
+
+// tell posts the customer's reply on the ticket and signals the workflow.
+func (c customerActs) tell(ctx context.Context, signal string, payload any, reply string) error {
+	id := c.req.WorkflowID()
+	cl, err := dial()
+	if err != nil {
+		return fmt.Errorf("the cloud action is done, but the workflow was not told: %w", err)
+	}
+	defer cl.Close()
+	if v, err := cl.QueryWorkflow(ctx, id, "", workflows.QueryStatus); err == nil {
+		var st workflows.Status
+		if v.Get(&st) == nil && st.Ticket != "" {
+			_ = c.tracker.Comment(ctx, ticket.Comment{Ticket: st.Ticket, Public: true, Author: c.req.Company + " (customer)", Body: reply})
+		}
+	}
+	if err := cl.SignalWorkflow(ctx, id, "", signal, payload); err != nil {
+		return fmt.Errorf("the cloud action is done, but signal %s to %s failed: %w", signal, id, err)
+	}
+	fmt.Fprintf(c.out, "Signalled %s to %s.\n", signal, id)
+	return nil
+}
