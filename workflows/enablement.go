@@ -50,14 +50,14 @@ type enablement struct {
 // runbook is DESIGN.md's checklist, top to bottom.
 func (e *enablement) runbook(ctx workflow.Context) error {
 	for _, step := range []func(workflow.Context) error{
-		e.openTicket,                 // 1. a ticket carries all communication
-		e.openPorts,                  // 2. open the requested ports
-		e.allowCustomer,              // 3. allow the customer, post the service name
-		e.awaitConnectionRequest,     // 4. wait, for days if need be
-		e.acceptConnection,           // 5. an engineer approves; accept
-		e.verifyPlatformSide,         // 6. connection available, targets healthy
-		e.reverseLink,                // 7-11. bidirectional: the platform reaches the customer
-		e.awaitCustomerConfirmation,  // 6. the customer confirms on the ticket
+		e.openTicket,                // 1. a ticket carries all communication
+		e.openPorts,                 // 2. open the requested ports
+		e.allowCustomer,             // 3. allow the customer, post the service name
+		e.awaitConnectionRequest,    // 4. wait, for days if need be
+		e.acceptConnection,          // 5. an engineer approves; accept
+		e.verifyPlatformSide,        // 6. connection available, targets healthy
+		e.reverseLink,               // 7-11. bidirectional: the platform reaches the customer
+		e.awaitCustomerConfirmation, // 6. the customer confirms on the ticket
 	} {
 		if err := step(ctx); err != nil {
 			return err
@@ -269,8 +269,10 @@ func (e *enablement) verifyPlatformSide(ctx workflow.Context) error {
 	var rep activities.PlatformReport
 	err := e.await(ctx, waitFor{
 		phase: PhaseVerifyingPlatform, on: WaitingOnCloud, next: "waiting for the accepted connection to become available",
-		poll: func(ctx workflow.Context) workflow.Future { return workflow.ExecuteActivity(ctx, a.CheckPlatformSide, in) },
-		out:  &rep,
+		poll: func(ctx workflow.Context) workflow.Future {
+			return workflow.ExecuteActivity(ctx, a.CheckPlatformSide, in)
+		},
+		out: &rep,
 	})
 	if err != nil {
 		return err
@@ -283,8 +285,10 @@ func (e *enablement) verifyPlatformSide(ctx workflow.Context) error {
 		}
 		err = e.await(ctx, waitFor{
 			phase: PhaseAwaitingFix, on: WaitingOnOperator, next: "fix: " + strings.Join(rep.Problems, "; "),
-			poll: func(ctx workflow.Context) workflow.Future { return workflow.ExecuteActivity(ctx, a.AwaitPlatformHealthy, in) },
-			out:  &rep,
+			poll: func(ctx workflow.Context) workflow.Future {
+				return workflow.ExecuteActivity(ctx, a.AwaitPlatformHealthy, in)
+			},
+			out: &rep,
 		})
 		if err != nil {
 			return err
@@ -432,4 +436,3 @@ func ports(ps []int) string {
 	}
 	return strings.Join(s, ", ")
 }
-

@@ -110,7 +110,9 @@ func (r *reverse) awaitGrant(ctx workflow.Context) error {
 		phase: PhaseAwaitingGrant, on: WaitingOnCustomer,
 		next: "the customer allows " + r.in.Env.Principal + " on " + r.service() + " (then signal " + SignalCustomerAccessGranted + ")",
 		what: "allow " + r.in.Env.Principal + " on " + r.service(),
-		poll: func(ctx workflow.Context) workflow.Future { return workflow.ExecuteActivity(ctx, a.AwaitServiceVisible, in) },
+		poll: func(ctx workflow.Context) workflow.Future {
+			return workflow.ExecuteActivity(ctx, a.AwaitServiceVisible, in)
+		},
 	})
 	if err == nil {
 		r.audit(ctx, "customer", "granted access", r.service())
@@ -146,8 +148,10 @@ func (r *reverse) createEndpoint(ctx workflow.Context) error {
 			phase: PhaseAwaitingEndpoint, on: WaitingOnCustomer,
 			next: "the customer accepts endpoint " + ep.ID + " on " + r.service() + " (then signal " + SignalCustomerConnectionAccepted + ")",
 			what: "accept the platform's endpoint " + ep.ID,
-			poll: func(ctx workflow.Context) workflow.Future { return workflow.ExecuteActivity(ctx, a.AwaitEndpointAvailable, del) },
-			out:  &ep,
+			poll: func(ctx workflow.Context) workflow.Future {
+				return workflow.ExecuteActivity(ctx, a.AwaitEndpointAvailable, del)
+			},
+			out: &ep,
 		})
 		var appErr *temporal.ApplicationError
 		if errors.As(err, &appErr) && appErr.Type() == activities.ErrEndpointClosed {
@@ -190,8 +194,10 @@ func (r *reverse) verify(ctx workflow.Context) error {
 			phase: PhaseAwaitingFix, on: WaitingOnCustomer,
 			next: "the customer fixes: " + strings.Join(failing, "; "),
 			what: "fix the ports we cannot reach",
-			poll: func(ctx workflow.Context) workflow.Future { return workflow.ExecuteActivity(ctx, a.AwaitProbeOK, target) },
-			out:  &res,
+			poll: func(ctx workflow.Context) workflow.Future {
+				return workflow.ExecuteActivity(ctx, a.AwaitProbeOK, target)
+			},
+			out: &res,
 		})
 		if err != nil {
 			return err

@@ -4,12 +4,15 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"log/slog"
+	"os"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/suite"
 	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/log"
 	"go.temporal.io/sdk/testsuite"
 	"go.temporal.io/sdk/worker"
 
@@ -60,7 +63,12 @@ type EnablementSuite struct {
 	updates int
 }
 
-func TestEnablement(t *testing.T) { suite.Run(t, new(EnablementSuite)) }
+func TestEnablement(t *testing.T) {
+	s := new(EnablementSuite)
+	// Warnings and errors only: the test environment logs every poll.
+	s.SetLogger(log.NewStructuredLogger(slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelError + 1}))))
+	suite.Run(t, s)
+}
 
 func (s *EnablementSuite) SetupTest() {
 	dir := s.T().TempDir()

@@ -111,8 +111,8 @@ func DefaultPolicy() Policy {
 }
 
 // Load reads the file named by LINKWRIGHT_CONFIG (if set) over the
-// defaults, then applies LINKWRIGHT_STATE_DIR and LINKWRIGHT_APPROVERS
-// (comma-separated).
+// defaults, then applies LINKWRIGHT_STATE_DIR, LINKWRIGHT_UI_URL and
+// LINKWRIGHT_APPROVERS (comma-separated).
 func Load() (Config, error) {
 	c := Default()
 	if path := os.Getenv("LINKWRIGHT_CONFIG"); path != "" {
@@ -126,6 +126,10 @@ func Load() (Config, error) {
 	}
 	if v := os.Getenv("LINKWRIGHT_STATE_DIR"); v != "" {
 		c.StateDir = v
+	}
+	if v := os.Getenv("LINKWRIGHT_UI_URL"); v != "" {
+		c.UIURL = v
+		c.Policy.WebUI = ""
 	}
 	if v := os.Getenv("LINKWRIGHT_APPROVERS"); v != "" {
 		c.Policy.Approvers = strings.Split(v, ",")

@@ -13,8 +13,8 @@ func validAWS() Request {
 	return Request{
 		Company: "Acme Corp", RequestedBy: "sam@platform.example", ProjectID: "abcd1234efgh5",
 		Environment: "production", Cloud: "aws", Region: "us-east-1", CustomerAccount: "123456789012",
-		ConnectionType: "bidirectional",
-		Services:       []Service{{Name: "mysql", Port: 3306}, {Name: "sftp", Port: 2222}},
+		ConnectionType:          "bidirectional",
+		Services:                []Service{{Name: "mysql", Port: 3306}, {Name: "sftp", Port: 2222}},
 		CustomerEndpointService: "com.amazonaws.vpce.us-east-1.vpce-svc-0123456789abcdef0",
 		CustomerServicePorts:    []int{5432},
 	}

@@ -164,7 +164,6 @@ func (r Resolver) LookupHost(ctx context.Context, host string) ([]string, error)
 	return addrs, nil
 }
 
-
 // Prober checks endpoints of this cloud: it brings the listeners up to date
 // first and resolves names in the simulated zone.
 type Prober struct {

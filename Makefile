@@ -1,0 +1,50 @@
+# Linkwright: the two commands are `make run` and `make test`.
+SHELL := /bin/bash
+GO    ?= go
+BIN   := bin
+TEMPORAL := $(BIN)/temporal
+
+# The search attributes the workflows set (workflows/messages.go); the
+# local dev server registers them. A test keeps this list in step.
+SEARCH_ATTRIBUTES := PrivateLinkProject PrivateLinkEnvironment PrivateLinkCloud \
+	PrivateLinkCustomerAccount PrivateLinkPhase PrivateLinkWaitingOn PrivateLinkTicket
+export LINKWRIGHT_SEARCH_ATTRIBUTE_FLAGS := $(foreach a,$(SEARCH_ATTRIBUTES),--search-attribute $(a)=Keyword)
+
+TEST_TIMEOUT ?= 20m
+
+.PHONY: run test build unit-test integration-test fuzz vet clean
+
+## run: the local stack: Temporal dev server + Web UI, the worker on the simulated cloud and file tracker
+run: build $(TEMPORAL)
+	@deployments/local/run.sh
+
+## test: every test, unit and integration, against a real local Temporal dev server
+test: $(TEMPORAL) vet
+	LINKWRIGHT_TEMPORAL=$(abspath $(TEMPORAL)) LINKWRIGHT_REQUIRE_INTEGRATION=1 \
+		$(GO) test -count=1 -timeout $(TEST_TIMEOUT) ./...
+
+unit-test:
+	$(GO) test -count=1 -short ./...
+
+integration-test: $(TEMPORAL)
+	LINKWRIGHT_TEMPORAL=$(abspath $(TEMPORAL)) LINKWRIGHT_REQUIRE_INTEGRATION=1 \
+		$(GO) test -count=1 -timeout $(TEST_TIMEOUT) -run Integration ./worker/
+
+fuzz:
+	$(GO) test -run=NONE -fuzz=FuzzDecodeValidate -fuzztime=60s ./internal/request/
+
+vet:
+	$(GO) vet ./...
+
+build:
+	$(GO) build -o $(BIN)/linkwright-worker ./worker
+	$(GO) build -o $(BIN)/linkwright ./starter
+
+# The Temporal CLI (dev server and Web UI), pinned in its own module so its
+# dependencies stay out of the worker's go.mod. Built once, then cached.
+$(TEMPORAL): deployments/local/go.mod deployments/local/go.sum
+	@echo "Building the Temporal CLI $$(grep -m1 'temporalio/cli ' deployments/local/go.mod | awk '{print $$NF}') into $(TEMPORAL) (a few minutes the first time)..."
+	cd deployments/local && $(GO) build -o $(abspath $(TEMPORAL)) github.com/temporalio/cli/cmd/temporal
+
+clean:
+	rm -rf $(BIN)

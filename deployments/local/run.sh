@@ -1,0 +1,82 @@
+#!/usr/bin/env bash
+# The local stack behind `make run`: a Temporal dev server with its Web UI
+# on loopback (state kept in $LINKWRIGHT_STATE_DIR, so runs survive a
+# restart), then the worker on the simulated cloud and the file tracker.
+# Ctrl-C stops both.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+
+state=${LINKWRIGHT_STATE_DIR:-.state}
+grpc_port=${TEMPORAL_PORT:-7233}
+ui_port=${TEMPORAL_UI_PORT:-8233}
+
+for port in "$grpc_port" "$ui_port"; do
+  if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
+    echo "make run: port $port on 127.0.0.1 is already in use." >&2
+    echo "  Another 'make run' or Temporal server may be running: stop it, or find it with: ss -ltnp 'sport = :$port'" >&2
+    echo "  Or use other ports: make run TEMPORAL_PORT=7243 TEMPORAL_UI_PORT=8243" >&2
+    exit 1
+  fi
+done
+
+mkdir -p "$state"
+pids=()
+stop() {
+  trap - EXIT INT TERM
+  echo
+  echo "Stopping the worker and the Temporal dev server..."
+  kill -TERM "${pids[@]}" 2>/dev/null || true
+  wait "${pids[@]}" 2>/dev/null || true
+  echo "Stopped. State is kept in $state; 'make run' picks up where it left off."
+}
+trap stop EXIT INT TERM
+
+# shellcheck disable=SC2086 # the flags are a list
+bin/temporal server start-dev --ip 127.0.0.1 --port "$grpc_port" --ui-port "$ui_port" \
+  --db-filename "$state/temporal.db" --log-level warn \
+  ${LINKWRIGHT_SEARCH_ATTRIBUTE_FLAGS} >>"$state/temporal.log" 2>&1 &
+pids+=($!)
+
+for _ in $(seq 1 120); do
+  if bin/temporal operator cluster health --address "127.0.0.1:$grpc_port" >/dev/null 2>&1; then break; fi
+  if ! kill -0 "${pids[0]}" 2>/dev/null; then
+    echo "make run: the Temporal dev server exited; see $state/temporal.log:" >&2
+    tail -n 20 "$state/temporal.log" >&2
+    exit 1
+  fi
+  sleep 0.5
+done
+
+export TEMPORAL_ADDRESS="127.0.0.1:$grpc_port"
+export LINKWRIGHT_CONFIG=${LINKWRIGHT_CONFIG:-deployments/local/linkwright.json}
+export LINKWRIGHT_STATE_DIR="$state"
+export LINKWRIGHT_UI_URL="http://localhost:$ui_port"
+
+bin/linkwright-worker 2>>"$state/worker.log" &
+pids+=($!)
+sleep 1
+if ! kill -0 "${pids[1]}" 2>/dev/null; then
+  echo "make run: the worker exited; see $state/worker.log:" >&2
+  tail -n 20 "$state/worker.log" >&2
+  exit 1
+fi
+
+cat <<MSG
+
+  Linkwright is running.
+    Temporal Web UI:  http://localhost:$ui_port
+    Temporal gRPC:    127.0.0.1:$grpc_port (TEMPORAL_ADDRESS)
+    Worker log:       $state/worker.log
+    Tickets:          $state/tickets/
+    Approvers:        oncall@platform.example, netops@platform.example ($LINKWRIGHT_CONFIG)
+
+  In another terminal, start the README walkthrough:
+    export TEMPORAL_ADDRESS=127.0.0.1:$grpc_port
+    bin/temporal workflow start --type PrivateLinkEnablement --task-queue privatelink \\
+      --workflow-id privatelink/abcd1234efgh5/production/aws \\
+      --input-file deployments/local/examples/bidirectional-aws.json
+
+  Ctrl-C stops everything.
+
+MSG
+wait "${pids[@]}"

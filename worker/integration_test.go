@@ -1,0 +1,374 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	enumspb "go.temporal.io/api/enums/v1"
+	historypb "go.temporal.io/api/history/v1"
+	"go.temporal.io/api/workflowservice/v1"
+	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/testsuite"
+	"go.uber.org/zap"
+	"google.golang.org/protobuf/encoding/protojson"
+
+	"github.com/linkwright/linkwright/internal/cloud"
+	"github.com/linkwright/linkwright/internal/cloud/sim"
+	"github.com/linkwright/linkwright/internal/config"
+	"github.com/linkwright/linkwright/internal/request"
+	"github.com/linkwright/linkwright/internal/ticket"
+	"github.com/linkwright/linkwright/workflows"
+)
+
+// devServer is one real Temporal dev server for the package's tests,
+// the binary the Makefile builds (bin/temporal), with our search attributes.
+var devServer *testsuite.DevServer
+
+func TestMain(m *testing.M) {
+	flag.Parse()
+	path := os.Getenv("LINKWRIGHT_TEMPORAL")
+	if path == "" || testing.Short() {
+		os.Exit(m.Run()) // integration tests skip or fail on their own
+	}
+	args := []string{"--headless"}
+	for _, sa := range workflows.SearchAttributes {
+		args = append(args, "--search-attribute", sa.GetName()+"=Keyword")
+	}
+	var err error
+	devServer, err = testsuite.StartDevServer(context.Background(), testsuite.DevServerOptions{
+		ExistingPath: path, LogLevel: "error", ExtraArgs: args,
+		ClientOptions: &client.Options{Logger: quiet{}},
+	})
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "cannot start the Temporal dev server at", path+":", err)
+		os.Exit(1)
+	}
+	code := m.Run()
+	_ = devServer.Stop()
+	os.Exit(code)
+}
+
+func needServer(t *testing.T) client.Client {
+	t.Helper()
+	if devServer == nil {
+		if os.Getenv("LINKWRIGHT_REQUIRE_INTEGRATION") != "" {
+			t.Fatal("LINKWRIGHT_TEMPORAL is not set: run `make test`, which builds bin/temporal and sets it")
+		}
+		t.Skip("integration test: needs a Temporal dev server; run `make test` (it builds bin/temporal)")
+	}
+	return devServer.Client()
+}
+
+type quiet struct{}
+
+func (quiet) Debug(string, ...any) {}
+func (quiet) Info(string, ...any)  {}
+func (quiet) Warn(string, ...any)  {}
+func (quiet) Error(string, ...any) {}
+
+const (
+	alice   = "alice@platform.example"
+	bob     = "bob@platform.example"
+	account = "123456789012"
+	custSvc = "com.amazonaws.vpce.us-east-1.vpce-svc-0fedcba9876543210"
+)
+
+func testConfig(t *testing.T) config.Config {
+	t.Setenv("LINKWRIGHT_CONFIG", "")
+	cfg := config.Default()
+	cfg.StateDir = t.TempDir()
+	cfg.ActivitiesPerSecond = 200
+	cfg.Policy.Approvers = []string{alice, bob}
+	cfg.Policy.PollInitial = config.Duration(200 * time.Millisecond)
+	cfg.Policy.PollMax = config.Duration(time.Second)
+	cfg.Policy.WebUI = "http://localhost:8233/namespaces/default"
+	return cfg
+}
+
+func startWorker(t *testing.T, c client.Client, cfg config.Config) func() {
+	t.Helper()
+	w, stop := newWorker(c, cfg, zap.NewNop())
+	require.NoError(t, w.Start())
+	var once bool
+	done := func() {
+		if !once {
+			once = true
+			w.Stop()
+			stop()
+		}
+	}
+	t.Cleanup(done)
+	return done
+}
+
+func start(t *testing.T, c client.Client, req request.Request) client.WorkflowRun {
+	t.Helper()
+	data, err := json.Marshal(req)
+	require.NoError(t, err)
+	run, err := c.ExecuteWorkflow(context.Background(), client.StartWorkflowOptions{
+		ID: req.WorkflowID(), TaskQueue: workflows.TaskQueue, StaticSummary: "PrivateLink for " + req.Company,
+	}, workflows.EnablementWorkflow, json.RawMessage(data))
+	require.NoError(t, err)
+	return run
+}
+
+func status(t *testing.T, c client.Client, id string) workflows.Status {
+	t.Helper()
+	v, err := c.QueryWorkflow(context.Background(), id, "", workflows.QueryStatus)
+	require.NoError(t, err)
+	var st workflows.Status
+	require.NoError(t, v.Get(&st))
+	return st
+}
+
+func waitFor(t *testing.T, c client.Client, id, what string, ok func(workflows.Status) bool) workflows.Status {
+	t.Helper()
+	deadline := time.Now().Add(60 * time.Second)
+	var st workflows.Status
+	for time.Now().Before(deadline) {
+		v, err := c.QueryWorkflow(context.Background(), id, "", workflows.QueryStatus)
+		if err == nil && v.Get(&st) == nil && ok(st) {
+			return st
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	t.Fatalf("timed out waiting for %s; last status: phase %s, next %q", what, st.Phase, st.Next)
+	return st
+}
+
+func phase(p workflows.Phase) func(workflows.Status) bool {
+	return func(st workflows.Status) bool { return st.Phase == p }
+}
+
+func gate(g string) func(workflows.Status) bool {
+	return func(st workflows.Status) bool { return st.Gate == g }
+}
+
+func update(c client.Client, id, name string, arg any) (workflows.Status, error) {
+	ctx := context.Background()
+	h, err := c.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{WorkflowID: id, UpdateName: name, Args: []any{arg}, WaitForStage: client.WorkflowUpdateStageCompleted})
+	var st workflows.Status
+	if err == nil {
+		err = h.Get(ctx, &st)
+	}
+	return st, err
+}
+
+func signal(t *testing.T, c client.Client, id, name string, arg any) {
+	t.Helper()
+	require.NoError(t, c.SignalWorkflow(context.Background(), id, "", name, arg))
+}
+
+func historyLength(t *testing.T, c client.Client, id, runID string) (int, *historypb.History) {
+	t.Helper()
+	it := c.GetWorkflowHistory(context.Background(), id, runID, false, enumspb.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
+	h := &historypb.History{}
+	for it.HasNext() {
+		ev, err := it.Next()
+		require.NoError(t, err)
+		h.Events = append(h.Events, ev)
+	}
+	return len(h.Events), h
+}
+
+func platformService(t *testing.T, cfg config.Config, ref cloud.EnvRef) cloud.Environment {
+	env, err := sim.Open(cfg.SimDir()).Environment(context.Background(), ref)
+	require.NoError(t, err)
+	return env
+}
+
+// A bidirectional enablement, driven end to end through the client API on
+// the simulated cloud, against a real server and the real worker.
+func TestIntegrationBidirectionalEnablement(t *testing.T) {
+	c := needServer(t)
+	cfg := testConfig(t)
+	startWorker(t, c, cfg)
+	const port = 35432
+	req := request.Request{
+		Company: "Acme Corp", RequestedBy: "sam@platform.example", ProjectID: "abcd1234efgh5", Environment: "production",
+		Cloud: "aws", Region: "us-east-1", CustomerAccount: account, ConnectionType: "bidirectional",
+		Services:                []request.Service{{Name: "mysql", Port: 3306}, {Name: "sftp", Port: 2222}},
+		CustomerEndpointService: custSvc, CustomerServicePorts: []int{port},
+	}
+	id := req.WorkflowID()
+	env := platformService(t, cfg, cloud.EnvRef{Cloud: "aws", Project: req.ProjectID, Environment: req.Environment})
+	customer := sim.Open(cfg.SimDir()).Customer("aws", account)
+	run := start(t, c, req)
+
+	waitFor(t, c, id, "the customer's turn", phase(workflows.PhaseAwaitingConnection))
+	_, err := customer.CreateEndpoint(env.ServiceName)
+	require.NoError(t, err)
+	signal(t, c, id, workflows.SignalCustomerEndpointCreated, workflows.CustomerEvent{Detail: "created"})
+
+	waitFor(t, c, id, "gate accept-connection", gate(workflows.GateAcceptConnection))
+	_, err = update(c, id, workflows.Approve, workflows.Approval{Gate: workflows.GateAcceptConnection, Approver: "mallory@elsewhere.example"})
+	require.ErrorContains(t, err, "is not an approver")
+	_, err = update(c, id, workflows.Approve, workflows.Approval{Gate: "no-such-gate", Approver: alice})
+	require.ErrorContains(t, err, `"gate" must be one of`)
+	st, err := update(c, id, workflows.Approve, workflows.Approval{Gate: workflows.GateAcceptConnection, Approver: alice, Comment: "account verified"})
+	require.NoError(t, err)
+	assert.Contains(t, st.Audit[len(st.Audit)-1].Action, "approve accept-connection (update)")
+
+	waitFor(t, c, id, "the customer's grant", phase(workflows.PhaseAwaitingGrant))
+	require.NoError(t, customer.Grant(custSvc, env.Principal, []int{port}))
+	signal(t, c, id, workflows.SignalCustomerAccessGranted, nil)
+
+	waitFor(t, c, id, "gate create-reverse-endpoint", gate(workflows.GateCreateReverseEndpoint))
+	_, err = update(c, id, workflows.Approve, workflows.Approval{Gate: workflows.GateCreateReverseEndpoint, Approver: bob})
+	require.NoError(t, err)
+
+	st = waitFor(t, c, id, "the customer's acceptance", phase(workflows.PhaseAwaitingEndpoint))
+	require.NotEmpty(t, st.ReverseEndpointID)
+	require.NoError(t, customer.AcceptEndpoint(st.ReverseEndpointID))
+	signal(t, c, id, workflows.SignalCustomerConnectionAccepted, nil)
+
+	waitFor(t, c, id, "the customer's confirmation", phase(workflows.PhaseAwaitingConfirmation))
+	signal(t, c, id, workflows.SignalCustomerVerified, workflows.CustomerVerified{OK: true, Detail: "works"})
+
+	var res workflows.Result
+	require.NoError(t, run.Get(context.Background(), &res))
+	assert.Equal(t, workflows.OutcomeCompleted, res.Outcome)
+	require.Len(t, res.Status.Verification, 1)
+	assert.True(t, res.Status.Verification[0].OK(), res.Status.Verification[0].Diagnosis)
+
+	_, comments, err := ticket.NewFile(cfg.TicketDir()).Read(res.Status.Ticket)
+	require.NoError(t, err)
+	assert.GreaterOrEqual(t, len(comments), 8, "the ticket tells the story")
+
+	n, h := historyLength(t, c, id, run.GetRunID())
+	child, _ := historyLength(t, c, id+"/reverse", "")
+	t.Logf("history events of a completed bidirectional enablement: %d (reverse-link child: %d)", n, child)
+	if dir := os.Getenv("LINKWRIGHT_RECORD_HISTORY"); dir != "" {
+		data, err := protojson.MarshalOptions{Indent: "  "}.Marshal(h)
+		require.NoError(t, err)
+		require.NoError(t, os.WriteFile(filepath.Join(dir, "enablement-bidirectional.json"), data, 0o644))
+	}
+
+	// The Web UI finds it by search attribute.
+	query := fmt.Sprintf("PrivateLinkProject = '%s' AND PrivateLinkPhase = 'completed' AND PrivateLinkTicket = '%s'", req.ProjectID, res.Status.Ticket)
+	require.Eventually(t, func() bool {
+		resp, err := c.ListWorkflow(context.Background(), &workflowservice.ListWorkflowExecutionsRequest{Query: query})
+		return err == nil && len(resp.Executions) == 1 && resp.Executions[0].Execution.WorkflowId == id
+	}, 15*time.Second, 200*time.Millisecond, "visibility query %s", query)
+}
+
+// A malformed request fails at once with every problem, and changes
+// nothing in the simulated cloud.
+func TestIntegrationInvalidRequestFailsAtOnce(t *testing.T) {
+	c := needServer(t)
+	cfg := testConfig(t)
+	startWorker(t, c, cfg)
+	simCloud := sim.Open(cfg.SimDir())
+	before, _ := os.ReadFile(filepath.Join(cfg.SimDir(), "cloud.json"))
+	data := []byte(`{"company": "Contoso", "requestedBy": "dana@platform.example", "projectId": "azure1234abcd", "environment": "production",
+		"cloud": "azure", "region": "westeurope", "customerAccount": "12345", "connectionType": "unidirectional",
+		"services": [{"name": "web", "port": 443}, {"name": "ssh", "port": 22}]}`)
+	startedAt := time.Now()
+	run, err := c.ExecuteWorkflow(context.Background(), client.StartWorkflowOptions{ID: "privatelink/azure1234abcd/production/azure", TaskQueue: workflows.TaskQueue},
+		workflows.EnablementWorkflow, json.RawMessage(data))
+	require.NoError(t, err)
+	err = run.Get(context.Background(), nil)
+	require.Error(t, err)
+	assert.Less(t, time.Since(startedAt), 10*time.Second, "fails at once, not after retries")
+	for _, want := range []string{"3 problems", `customerAccount "12345"`, `services[0].port "443" is HTTPS`, `services[1].port "22" is SSH`} {
+		assert.Contains(t, err.Error(), want)
+	}
+	after, _ := os.ReadFile(filepath.Join(cfg.SimDir(), "cloud.json"))
+	assert.Equal(t, string(before), string(after), "nothing changed in the simulated cloud")
+	env, err := simCloud.Environment(context.Background(), cloud.EnvRef{Cloud: "azure", Project: "azure1234abcd", Environment: "production"})
+	require.NoError(t, err)
+	targets, err := simCloud.TargetHealth(context.Background(), env.EnvRef, []int{443, 22})
+	require.NoError(t, err)
+	assert.False(t, targets[0].Healthy || targets[1].Healthy)
+	st := status(t, c, run.GetID())
+	assert.Equal(t, workflows.PhaseInvalid, st.Phase)
+	assert.Len(t, st.Problems, 3)
+}
+
+// A worker stopped mid-wait and a new one started lose nothing: the run
+// picks up where it was, and no step is done twice.
+func TestIntegrationWorkerRestartMidWait(t *testing.T) {
+	c := needServer(t)
+	cfg := testConfig(t)
+	stopFirst := startWorker(t, c, cfg)
+	req := request.Request{
+		Company: "Globex", RequestedBy: "sam@platform.example", ProjectID: "abcd1234efgh5", Environment: "staging",
+		Cloud: "aws", Region: "us-east-1", CustomerAccount: "210000000099", ConnectionType: "unidirectional",
+		Services: []request.Service{{Name: "redis", Port: 6379}},
+	}
+	id := req.WorkflowID()
+	env := platformService(t, cfg, cloud.EnvRef{Cloud: "aws", Project: req.ProjectID, Environment: req.Environment})
+	run := start(t, c, req)
+	before := waitFor(t, c, id, "the customer's turn", phase(workflows.PhaseAwaitingConnection))
+
+	stopFirst()
+	// While no worker runs, the customer connects and says so.
+	_, err := sim.Open(cfg.SimDir()).Customer("aws", req.CustomerAccount).CreateEndpoint(env.ServiceName)
+	require.NoError(t, err)
+	signal(t, c, id, workflows.SignalCustomerEndpointCreated, nil)
+	time.Sleep(500 * time.Millisecond)
+
+	startWorker(t, c, cfg)
+	st := waitFor(t, c, id, "gate accept-connection after the restart", gate(workflows.GateAcceptConnection))
+	assert.Equal(t, before.Ticket, st.Ticket)
+	assert.Equal(t, before.Audit, st.Audit[:len(before.Audit)], "the audit trail before the restart is intact")
+	_, err = update(c, id, workflows.Approve, workflows.Approval{Gate: workflows.GateAcceptConnection, Approver: alice})
+	require.NoError(t, err)
+	waitFor(t, c, id, "the customer's confirmation", phase(workflows.PhaseAwaitingConfirmation))
+	signal(t, c, id, workflows.SignalCustomerVerified, workflows.CustomerVerified{OK: true})
+	var res workflows.Result
+	require.NoError(t, run.Get(context.Background(), &res))
+	assert.Equal(t, workflows.OutcomeCompleted, res.Outcome)
+	counts := map[string]int{}
+	for _, a := range res.Status.Audit {
+		counts[a.Action]++
+	}
+	assert.Equal(t, 1, counts["opened ports"], "no step was done twice")
+	assert.Equal(t, 1, counts["ticket"])
+	assert.Equal(t, 1, counts["allowed the customer"])
+}
+
+// On a real server, a wait found by polling costs the same history whether
+// it lasts two polls or forty: the polls are activity retries.
+func TestIntegrationPollingAddsNoHistory(t *testing.T) {
+	c := needServer(t)
+	cfg := testConfig(t)
+	cfg.Policy.PollInitial = config.Duration(100 * time.Millisecond)
+	cfg.Policy.PollMax = config.Duration(250 * time.Millisecond)
+	startWorker(t, c, cfg)
+	req := request.Request{
+		Company: "Initech", RequestedBy: "sam@platform.example", ProjectID: "eu7k2m9p4q1xz", Environment: "production",
+		Cloud: "aws", Region: "eu-west-1", CustomerAccount: "310000000001", ConnectionType: "unidirectional",
+		Services: []request.Service{{Name: "pg", Port: 5432}},
+	}
+	env := platformService(t, cfg, cloud.EnvRef{Cloud: "aws", Project: req.ProjectID, Environment: req.Environment})
+	lengths := map[time.Duration]int{}
+	for _, wait := range []time.Duration{300 * time.Millisecond, 10 * time.Second} {
+		customer := sim.Open(cfg.SimDir()).Customer("aws", req.CustomerAccount)
+		run := start(t, c, req)
+		waitFor(t, c, req.WorkflowID(), "the customer's turn", phase(workflows.PhaseAwaitingConnection))
+		time.Sleep(wait)
+		_, err := customer.CreateEndpoint(env.ServiceName) // no signal: the poll finds it
+		require.NoError(t, err)
+		waitFor(t, c, req.WorkflowID(), "gate", gate(workflows.GateAcceptConnection))
+		_, err = update(c, req.WorkflowID(), workflows.Approve, workflows.Approval{Gate: workflows.GateAcceptConnection, Approver: alice})
+		require.NoError(t, err)
+		waitFor(t, c, req.WorkflowID(), "confirmation", phase(workflows.PhaseAwaitingConfirmation))
+		signal(t, c, req.WorkflowID(), workflows.SignalCustomerVerified, workflows.CustomerVerified{OK: true})
+		require.NoError(t, run.Get(context.Background(), nil))
+		lengths[wait], _ = historyLength(t, c, req.WorkflowID(), run.GetRunID())
+		// Next round: a fresh customer account, so the first round's endpoint does not count.
+		req.CustomerAccount = "310000000002"
+	}
+	t.Logf("history events: %v", lengths)
+	short, long := lengths[300*time.Millisecond], lengths[10*time.Second]
+	assert.InDelta(t, short, long, 4, "about 40 polls more must not mean more history")
+}
