@@ -368,7 +368,7 @@ func (c *core) gate(ctx workflow.Context, name, next string) (decision, error) {
 			if d.Kind == Reject {
 				return d, &ended{Outcome: OutcomeRejected, By: d.Approver, Why: d.Text}
 			}
-			return d, nil
+			return d, c.note(ctx, fmt.Sprintf("Approved by %s (gate %s). %s", d.Approver, name, d.Text))
 		}
 		if err := c.reach(ctx, m, waitFor{}, since); err != nil {
 			return decision{}, err

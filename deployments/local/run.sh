@@ -68,7 +68,7 @@ cat <<MSG
     Temporal gRPC:    127.0.0.1:$grpc_port (TEMPORAL_ADDRESS)
     Worker log:       $state/worker.log
     Tickets:          $state/tickets/
-    Approvers:        oncall@platform.example, netops@platform.example ($LINKWRIGHT_CONFIG)
+    Config:           $LINKWRIGHT_CONFIG (approvers: policy.approvers)
 
   In another terminal, start the README walkthrough:
     export TEMPORAL_ADDRESS=127.0.0.1:$grpc_port
