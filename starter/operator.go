@@ -115,6 +115,8 @@ func cmdRequest(ctx context.Context, args []string, out io.Writer) error {
 		TaskQueue:     workflows.TaskQueue,
 		StaticSummary: fmt.Sprintf("PrivateLink for %s: %s/%s on %s", req.Company, req.ProjectID, req.Environment, req.Cloud),
 		StaticDetails: staticDetails(req),
+		// One enablement per environment and cloud at a time.
+		WorkflowExecutionErrorWhenAlreadyStarted: true,
 	}, workflows.EnablementWorkflow, json.RawMessage(data))
 	var started *serviceerror.WorkflowExecutionAlreadyStarted
 	if errors.As(err, &started) {

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"flag"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -16,63 +15,20 @@ import (
 	historypb "go.temporal.io/api/history/v1"
 	"go.temporal.io/api/workflowservice/v1"
 	"go.temporal.io/sdk/client"
-	"go.temporal.io/sdk/testsuite"
 	"go.uber.org/zap"
 	"google.golang.org/protobuf/encoding/protojson"
 
+	"github.com/linkwright/linkwright/internal/app"
 	"github.com/linkwright/linkwright/internal/cloud"
 	"github.com/linkwright/linkwright/internal/cloud/sim"
 	"github.com/linkwright/linkwright/internal/config"
+	"github.com/linkwright/linkwright/internal/devtest"
 	"github.com/linkwright/linkwright/internal/request"
 	"github.com/linkwright/linkwright/internal/ticket"
 	"github.com/linkwright/linkwright/workflows"
 )
 
-// devServer is one real Temporal dev server for the package's tests,
-// the binary the Makefile builds (bin/temporal), with our search attributes.
-var devServer *testsuite.DevServer
-
-func TestMain(m *testing.M) {
-	flag.Parse()
-	path := os.Getenv("LINKWRIGHT_TEMPORAL")
-	if path == "" || testing.Short() {
-		os.Exit(m.Run()) // integration tests skip or fail on their own
-	}
-	args := []string{"--headless"}
-	for _, sa := range workflows.SearchAttributes {
-		args = append(args, "--search-attribute", sa.GetName()+"=Keyword")
-	}
-	var err error
-	devServer, err = testsuite.StartDevServer(context.Background(), testsuite.DevServerOptions{
-		ExistingPath: path, LogLevel: "error", ExtraArgs: args,
-		ClientOptions: &client.Options{Logger: quiet{}},
-	})
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "cannot start the Temporal dev server at", path+":", err)
-		os.Exit(1)
-	}
-	code := m.Run()
-	_ = devServer.Stop()
-	os.Exit(code)
-}
-
-func needServer(t *testing.T) client.Client {
-	t.Helper()
-	if devServer == nil {
-		if os.Getenv("LINKWRIGHT_REQUIRE_INTEGRATION") != "" {
-			t.Fatal("LINKWRIGHT_TEMPORAL is not set: run `make test`, which builds bin/temporal and sets it")
-		}
-		t.Skip("integration test: needs a Temporal dev server; run `make test` (it builds bin/temporal)")
-	}
-	return devServer.Client()
-}
-
-type quiet struct{}
-
-func (quiet) Debug(string, ...any) {}
-func (quiet) Info(string, ...any)  {}
-func (quiet) Warn(string, ...any)  {}
-func (quiet) Error(string, ...any) {}
+func TestMain(m *testing.M) { devtest.Main(m) }
 
 const (
 	alice   = "alice@platform.example"
@@ -95,7 +51,7 @@ func testConfig(t *testing.T) config.Config {
 
 func startWorker(t *testing.T, c client.Client, cfg config.Config) func() {
 	t.Helper()
-	w, stop := newWorker(c, cfg, zap.NewNop())
+	w, stop := app.NewWorker(c, cfg, zap.NewNop())
 	require.NoError(t, w.Start())
 	var once bool
 	done := func() {
@@ -188,7 +144,7 @@ func platformService(t *testing.T, cfg config.Config, ref cloud.EnvRef) cloud.En
 // A bidirectional enablement, driven end to end through the client API on
 // the simulated cloud, against a real server and the real worker.
 func TestIntegrationBidirectionalEnablement(t *testing.T) {
-	c := needServer(t)
+	c := devtest.Client(t)
 	cfg := testConfig(t)
 	startWorker(t, c, cfg)
 	const port = 35432
@@ -263,7 +219,7 @@ func TestIntegrationBidirectionalEnablement(t *testing.T) {
 // A malformed request fails at once with every problem, and changes
 // nothing in the simulated cloud.
 func TestIntegrationInvalidRequestFailsAtOnce(t *testing.T) {
-	c := needServer(t)
+	c := devtest.Client(t)
 	cfg := testConfig(t)
 	startWorker(t, c, cfg)
 	simCloud := sim.Open(cfg.SimDir())
@@ -296,7 +252,7 @@ func TestIntegrationInvalidRequestFailsAtOnce(t *testing.T) {
 // A worker stopped mid-wait and a new one started lose nothing: the run
 // picks up where it was, and no step is done twice.
 func TestIntegrationWorkerRestartMidWait(t *testing.T) {
-	c := needServer(t)
+	c := devtest.Client(t)
 	cfg := testConfig(t)
 	stopFirst := startWorker(t, c, cfg)
 	req := request.Request{
@@ -339,7 +295,7 @@ func TestIntegrationWorkerRestartMidWait(t *testing.T) {
 // On a real server, a wait found by polling costs the same history whether
 // it lasts two polls or forty: the polls are activity retries.
 func TestIntegrationPollingAddsNoHistory(t *testing.T) {
-	c := needServer(t)
+	c := devtest.Client(t)
 	cfg := testConfig(t)
 	cfg.Policy.PollInitial = config.Duration(100 * time.Millisecond)
 	cfg.Policy.PollMax = config.Duration(250 * time.Millisecond)

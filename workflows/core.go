@@ -368,7 +368,11 @@ func (c *core) gate(ctx workflow.Context, name, next string) (decision, error) {
 			if d.Kind == Reject {
 				return d, &ended{Outcome: OutcomeRejected, By: d.Approver, Why: d.Text}
 			}
-			return d, c.note(ctx, fmt.Sprintf("Approved by %s (gate %s). %s", d.Approver, name, d.Text))
+			msg := fmt.Sprintf("Approved by %s (gate %s).", d.Approver, name)
+			if d.Text != "" {
+				msg += " " + d.Text
+			}
+			return d, c.note(ctx, msg)
 		}
 		if err := c.reach(ctx, m, waitFor{}, since); err != nil {
 			return decision{}, err

@@ -387,11 +387,11 @@ func (e *enablement) finish(ctx workflow.Context, err error) (Result, error) {
 	var end *ended
 	switch {
 	case err == nil:
+		_ = e.reply(dctx, "PrivateLink for "+e.req.Company+" is live and verified. We are closing this ticket; reply to reopen it.")
+		_ = e.ticketStatus(dctx, ticket.StatusSolved)
 		e.st.Outcome = OutcomeCompleted
 		e.audit(dctx, "linkwright", "completed", "")
 		e.setPhase(dctx, PhaseCompleted, WaitingOnNone, "nothing: the link is live")
-		_ = e.reply(dctx, "PrivateLink for "+e.req.Company+" is live and verified. We are closing this ticket; reply to reopen it.")
-		_ = e.ticketStatus(dctx, ticket.StatusSolved)
 		return Result{Outcome: OutcomeCompleted, Status: e.st}, nil
 	case errors.As(err, &end):
 	case e.cancelled != nil:
@@ -407,15 +407,15 @@ func (e *enablement) finish(ctx workflow.Context, err error) (Result, error) {
 	}
 	e.setPhase(dctx, PhaseUndoing, WaitingOnCloud, "undoing completed steps in reverse order")
 	failed := e.undoAll(dctx)
-	e.st.Outcome = end.Outcome
-	e.audit(dctx, end.By, end.Outcome, end.Why)
-	final := map[string]Phase{OutcomeRejected: PhaseRejected, OutcomeCancelled: PhaseCancelled, OutcomeExpired: PhaseExpired}[end.Outcome]
-	e.setPhase(dctx, final, WaitingOnNone, end.Outcome+": "+end.Why)
 	_ = e.reply(dctx, e.endMessage(end))
 	if len(failed) > 0 {
 		_ = e.note(dctx, "Undo failed for some steps; do them by hand:\n- "+strings.Join(failed, "\n- "))
 	}
 	_ = e.ticketStatus(dctx, ticket.StatusSolved)
+	e.st.Outcome = end.Outcome
+	e.audit(dctx, end.By, end.Outcome, end.Why)
+	final := map[string]Phase{OutcomeRejected: PhaseRejected, OutcomeCancelled: PhaseCancelled, OutcomeExpired: PhaseExpired}[end.Outcome]
+	e.setPhase(dctx, final, WaitingOnNone, end.Outcome+": "+end.Why)
 	return Result{Outcome: end.Outcome, Status: e.st}, nil
 }
 

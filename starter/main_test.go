@@ -1,0 +1,156 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"go.uber.org/zap"
+
+	"github.com/linkwright/linkwright/internal/app"
+	"github.com/linkwright/linkwright/internal/config"
+	"github.com/linkwright/linkwright/internal/devtest"
+	"github.com/linkwright/linkwright/workflows"
+)
+
+func TestMain(m *testing.M) { devtest.Main(m) }
+
+func cli(args ...string) (code int, stdout, stderr string) {
+	var out, errOut bytes.Buffer
+	code = run(context.Background(), args, &out, &errOut)
+	return code, out.String(), errOut.String()
+}
+
+func TestUsageAndBadInvocations(t *testing.T) {
+	code, out, _ := cli()
+	assert.Equal(t, exitOK, code)
+	assert.Contains(t, out, "linkwright request  -f REQUEST.json")
+
+	code, _, errOut := cli("launch")
+	assert.Equal(t, exitInvalid, code)
+	assert.Contains(t, errOut, `unknown command "launch"`)
+
+	code, _, errOut = cli("approve", "-w", "privatelink/x/production/aws")
+	assert.Equal(t, exitInvalid, code)
+	assert.Contains(t, errOut, "approve needs --approver, --gate")
+
+	code, _, errOut = cli("status")
+	assert.Equal(t, exitInvalid, code)
+	assert.Contains(t, errOut, "name the enablement")
+
+	code, _, errOut = cli("customer", "connect")
+	assert.Equal(t, exitInvalid, code)
+	assert.Contains(t, errOut, "needs -f REQUEST.json")
+}
+
+func TestRequestValidatesBeforeStarting(t *testing.T) {
+	t.Setenv("TEMPORAL_ADDRESS", "127.0.0.1:1") // nothing may be started
+	code, _, errOut := cli("request", "-f", "../deployments/local/examples/invalid.json")
+	assert.Equal(t, exitInvalid, code)
+	assert.Contains(t, errOut, "7 problems")
+	assert.Contains(t, errOut, `environment "integration" cannot use PrivateLink`)
+	assert.Contains(t, errOut, "Nothing was started.")
+
+	code, out, _ := cli("request", "-f", "../deployments/local/examples/bidirectional-aws.json", "--dry-run")
+	assert.Equal(t, exitOK, code)
+	assert.Contains(t, out, "is valid")
+}
+
+func TestTargetResolution(t *testing.T) {
+	ids := map[string][]string{
+		"privatelink/abcd1234efgh5/production/aws": {"-f", "../deployments/local/examples/bidirectional-aws.json"},
+		"privatelink/p1/staging/azure":             {"--project", "p1", "--environment", "Staging", "--cloud", "AZURE"},
+		"privatelink/given/production/aws":         {"-w", "privatelink/given/production/aws"},
+	}
+	for want, args := range ids {
+		fs := newFlags("t")
+		var tg target
+		tg.flags(fs)
+		require.NoError(t, fs.Parse(args))
+		got, err := tg.workflowID()
+		require.NoError(t, err)
+		assert.Equal(t, want, got)
+	}
+}
+
+// The README walkthrough, through this CLI, against a real dev server and
+// the real worker on the simulated cloud.
+func TestIntegrationWalkthrough(t *testing.T) {
+	c := devtest.Client(t)
+	dir := t.TempDir()
+	cfgPath := filepath.Join(dir, "linkwright.json")
+	require.NoError(t, os.WriteFile(cfgPath, []byte(`{"stateDir": "`+dir+`/state", "activitiesPerSecond": 200,
+		"policy": {"approvers": ["oncall@platform.example", "netops@platform.example", "sam@platform.example"], "pollInitial": "200ms", "pollMax": "1s"}}`), 0o644))
+	t.Setenv("LINKWRIGHT_CONFIG", cfgPath)
+	t.Setenv("LINKWRIGHT_STATE_DIR", "")
+	t.Setenv("TEMPORAL_ADDRESS", devtest.Address())
+	cfg, err := config.Load()
+	require.NoError(t, err)
+	w, stop := app.NewWorker(c, cfg, zap.NewNop())
+	require.NoError(t, w.Start())
+	defer stop()
+	defer w.Stop()
+
+	// The example request, on a port of its own so a running `make run` does not collide.
+	data, err := os.ReadFile("../deployments/local/examples/bidirectional-aws.json")
+	require.NoError(t, err)
+	req := filepath.Join(dir, "request.json")
+	require.NoError(t, os.WriteFile(req, bytes.ReplaceAll(data, []byte("[15432]"), []byte("[45432]")), 0o644))
+
+	must := func(args ...string) string {
+		t.Helper()
+		code, out, errOut := cli(args...)
+		require.Equal(t, exitOK, code, "linkwright %s: %s", strings.Join(args, " "), errOut)
+		return out
+	}
+	waitPhase := func(p workflows.Phase) workflows.Status {
+		t.Helper()
+		var st workflows.Status
+		require.Eventually(t, func() bool {
+			code, out, _ := cli("status", "-f", req, "--json")
+			return code == exitOK && json.Unmarshal([]byte(out), &st) == nil && st.Phase == p
+		}, 60*time.Second, 100*time.Millisecond, "waiting for phase %s", p)
+		return st
+	}
+
+	out := must("request", "-f", req)
+	assert.Contains(t, out, "Started privatelink/abcd1234efgh5/production/aws")
+	code, _, errOut := cli("request", "-f", req)
+	assert.Equal(t, exitFailed, code)
+	assert.Contains(t, errOut, "already running")
+
+	waitPhase(workflows.PhaseAwaitingConnection)
+	assert.Contains(t, must("customer", "connect", "-f", req), "Signalled customer-endpoint-created")
+	waitPhase(workflows.PhaseAwaitingApproval)
+	code, _, errOut = cli("approve", "-f", req, "--gate", "accept-connection", "--approver", "sam@platform.example")
+	assert.Equal(t, exitFailed, code)
+	assert.Contains(t, errOut, "requested this enablement and cannot approve it")
+	assert.Contains(t, must("approve", "-f", req, "--gate", "accept-connection", "--approver", "oncall@platform.example"), "approve accepted")
+
+	waitPhase(workflows.PhaseAwaitingGrant)
+	must("customer", "grant", "-f", req)
+	st := waitPhase(workflows.PhaseAwaitingApproval)
+	assert.Equal(t, workflows.GateCreateReverseEndpoint, st.Gate)
+	must("approve", "-f", req, "--gate", "create-reverse-endpoint", "--approver", "netops@platform.example")
+	waitPhase(workflows.PhaseAwaitingEndpoint)
+	must("customer", "accept", "-f", req)
+	waitPhase(workflows.PhaseAwaitingConfirmation)
+	must("customer", "verify", "-f", req, "--detail", "both services answer")
+	waitPhase(workflows.PhaseCompleted)
+
+	out = must("status", "-f", req)
+	assert.Contains(t, out, "Phase:      completed")
+	assert.Regexp(t, `45432\s+connected`, out)
+	assert.Contains(t, out, "netops@platform.example")
+	md, err := os.ReadFile(filepath.Join(dir, "state", "tickets", "PL-0001.md"))
+	require.NoError(t, err)
+	assert.Contains(t, string(md), "Acme Corp (customer) · public reply\n\nConfirmed: the link works from our side. both services answer")
+	assert.Contains(t, string(md), "Status: **solved**")
+}
