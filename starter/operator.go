@@ -50,6 +50,16 @@ func (t *target) workflowID() (string, error) {
 	return "", usageError("name the enablement: -f REQUEST.json, -w WORKFLOW_ID, or --project, --environment and --cloud")
 }
 
+// connect resolves the target and dials Temporal.
+func (t *target) connect() (string, client.Client, error) {
+	id, err := t.workflowID()
+	if err != nil {
+		return "", nil, err
+	}
+	c, err := dial()
+	return id, c, err
+}
+
 // readRequest reads and decodes a request file (without validating it).
 func readRequest(path string) (request.Request, error) {
 	data, err := os.ReadFile(path)
@@ -153,11 +163,7 @@ func cmdStatus(ctx context.Context, args []string, out io.Writer) error {
 	if err := parse(fs, args); err != nil {
 		return err
 	}
-	id, err := t.workflowID()
-	if err != nil {
-		return err
-	}
-	c, err := dial()
+	id, c, err := t.connect()
 	if err != nil {
 		return err
 	}
@@ -257,11 +263,7 @@ func cmdDecide(ctx context.Context, kind string, args []string, out io.Writer) e
 		}
 		payload = workflows.Cancellation{Approver: *approver, Reason: *reason}
 	}
-	id, err := t.workflowID()
-	if err != nil {
-		return err
-	}
-	c, err := dial()
+	id, c, err := t.connect()
 	if err != nil {
 		return err
 	}

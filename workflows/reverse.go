@@ -204,7 +204,7 @@ func (r *reverse) verify(ctx workflow.Context) error {
 		}
 		r.st.Verification = res
 	}
-	r.audit(ctx, "linkwright", "verified the reverse link", fmt.Sprintf("%s: %d ports connected", target.Host, len(res)))
+	r.audit(ctx, "linkwright", "verified the reverse link", target.Host+": connected on "+ports(target.Ports))
 	return nil
 }
 

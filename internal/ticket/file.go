@@ -11,8 +11,9 @@ import (
 	"slices"
 	"strings"
 	"sync"
-	"syscall"
 	"time"
+
+	"github.com/linkwright/linkwright/internal/ondisk"
 )
 
 // File is the default tracker: one readable Markdown file per ticket in a
@@ -60,26 +61,16 @@ func (f *File) dataPath(key string) string { return filepath.Join(f.Dir, key+".j
 func (f *File) locked(fn func(idx *fileIndex) error) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	if err := os.MkdirAll(f.Dir, 0o755); err != nil {
-		return err
-	}
-	lf, err := os.OpenFile(filepath.Join(f.Dir, ".lock"), os.O_CREATE|os.O_RDWR, 0o644)
-	if err != nil {
-		return err
-	}
-	defer lf.Close()
-	if err := syscall.Flock(int(lf.Fd()), syscall.LOCK_EX); err != nil {
-		return err
-	}
-	defer syscall.Flock(int(lf.Fd()), syscall.LOCK_UN)
-	idx := &fileIndex{Tickets: map[string]string{}}
-	if err := readJSON(filepath.Join(f.Dir, "index.json"), idx); err != nil && !errors.Is(err, fs.ErrNotExist) {
-		return err
-	}
-	if err := fn(idx); err != nil {
-		return err
-	}
-	return writeFile(filepath.Join(f.Dir, "index.json"), mustJSON(idx))
+	return ondisk.WithLock(filepath.Join(f.Dir, ".lock"), true, func() error {
+		idx := &fileIndex{Tickets: map[string]string{}}
+		if err := readJSON(filepath.Join(f.Dir, "index.json"), idx); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return err
+		}
+		if err := fn(idx); err != nil {
+			return err
+		}
+		return ondisk.WriteFile(filepath.Join(f.Dir, "index.json"), mustJSON(idx))
+	})
 }
 
 func (f *File) load(key string) (*fileTicket, error) {
@@ -92,10 +83,10 @@ func (f *File) load(key string) (*fileTicket, error) {
 }
 
 func (f *File) save(t *fileTicket) error {
-	if err := writeFile(f.dataPath(t.Key), mustJSON(t)); err != nil {
+	if err := ondisk.WriteFile(f.dataPath(t.Key), mustJSON(t)); err != nil {
 		return err
 	}
-	return writeFile(f.MarkdownPath(t.Key), []byte(t.markdown()))
+	return ondisk.WriteFile(f.MarkdownPath(t.Key), []byte(t.markdown()))
 }
 
 // Open implements Tracker.
@@ -237,12 +228,4 @@ func mustJSON(v any) []byte {
 		panic(err) // only plain structs are marshalled here
 	}
 	return data
-}
-
-func writeFile(path string, data []byte) error {
-	tmp := path + ".tmp"
-	if err := os.WriteFile(tmp, data, 0o644); err != nil {
-		return err
-	}
-	return os.Rename(tmp, path)
 }

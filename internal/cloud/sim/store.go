@@ -7,10 +7,10 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"syscall"
 	"time"
 
 	"github.com/linkwright/linkwright/internal/cloud"
+	"github.com/linkwright/linkwright/internal/ondisk"
 )
 
 // state is the whole simulated cloud, kept as one JSON file.
@@ -58,30 +58,13 @@ type endpoint struct {
 	Broken   []int       `json:"broken,omitempty"` // ports made to refuse connections
 }
 
-// store keeps the state in dir/cloud.json. Every change takes an exclusive
-// flock on dir/cloud.lock, so the worker and the starter (another process)
-// can share it, and writes go through a rename so a crash never leaves half
-// a file.
+// store keeps the state in dir/cloud.json, shared by the worker and the
+// starter (another process) through a lock on dir/cloud.lock.
 type store struct {
 	dir string
 }
 
 func (s store) path() string { return filepath.Join(s.dir, "cloud.json") }
-
-func (s store) lock(how int) (func(), error) {
-	if err := os.MkdirAll(s.dir, 0o755); err != nil {
-		return nil, err
-	}
-	f, err := os.OpenFile(filepath.Join(s.dir, "cloud.lock"), os.O_CREATE|os.O_RDWR, 0o644)
-	if err != nil {
-		return nil, err
-	}
-	if err := syscall.Flock(int(f.Fd()), how); err != nil {
-		f.Close()
-		return nil, err
-	}
-	return func() { syscall.Flock(int(f.Fd()), syscall.LOCK_UN); f.Close() }, nil
-}
 
 func (s store) load() (*state, error) {
 	data, err := os.ReadFile(s.path())
@@ -103,41 +86,25 @@ func (s store) save(st *state) error {
 	if err != nil {
 		return err
 	}
-	tmp := s.path() + ".tmp"
-	if err := os.WriteFile(tmp, data, 0o644); err != nil {
-		return err
-	}
-	return os.Rename(tmp, s.path())
+	return ondisk.WriteFile(s.path(), data)
 }
 
 // update runs fn on the state under an exclusive lock and saves the result
 // when fn succeeds.
-func (s store) update(fn func(*state) error) error {
-	unlock, err := s.lock(syscall.LOCK_EX)
-	if err != nil {
-		return err
-	}
-	defer unlock()
-	st, err := s.load()
-	if err != nil {
-		return err
-	}
-	if err := fn(st); err != nil {
-		return err
-	}
-	return s.save(st)
-}
+func (s store) update(fn func(*state) error) error { return s.locked(true, fn) }
 
 // view runs fn on the state under a shared lock.
-func (s store) view(fn func(*state) error) error {
-	unlock, err := s.lock(syscall.LOCK_SH)
-	if err != nil {
-		return err
-	}
-	defer unlock()
-	st, err := s.load()
-	if err != nil {
-		return err
-	}
-	return fn(st)
+func (s store) view(fn func(*state) error) error { return s.locked(false, fn) }
+
+func (s store) locked(write bool, fn func(*state) error) error {
+	return ondisk.WithLock(filepath.Join(s.dir, "cloud.lock"), write, func() error {
+		st, err := s.load()
+		if err != nil {
+			return err
+		}
+		if err := fn(st); err != nil || !write {
+			return err
+		}
+		return s.save(st)
+	})
 }
