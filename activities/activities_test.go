@@ -178,4 +178,3 @@ func TestCheckPlatformSideReportsProblems(t *testing.T) {
 	_, err = f.env.ExecuteActivity(a.AwaitPlatformHealthy, in)
 	assert.Equal(t, ErrNotYet, appErr(t, err).Type())
 }
-
