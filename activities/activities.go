@@ -331,7 +331,6 @@ type ProbeTarget struct {
 
 // Probe resolves the host and connects to every port once.
 func (a *Activities) Probe(ctx context.Context, in ProbeTarget) ([]probe.Result, error) {
-	activity.RecordHeartbeat(ctx, in.Host)
 	return a.Prober.Probe(ctx, in.Host, in.Ports), nil
 }
 

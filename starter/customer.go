@@ -180,16 +180,16 @@ func (c customerActs) setPort(ctx context.Context, port int, broken bool) error 
 		fmt.Sprintf("We fixed port %d; please check again.", port))
 }
 
-// reverseEndpoints are the platform's endpoints into the customer's service.
+// reverseEndpoints are the platform's live endpoints into the customer's service.
 func (c customerActs) reverseEndpoints() ([]string, error) {
-	lines, err := c.cu.Endpoints()
+	eps, err := c.cu.Endpoints()
 	if err != nil {
 		return nil, err
 	}
 	var ids []string
-	for _, l := range lines {
-		if strings.Contains(l, "platform's, into your") && !strings.Contains(l, string(cloud.StateDeleted)) {
-			ids = append(ids, strings.Fields(l)[0])
+	for _, ep := range eps {
+		if ep.Platform && !ep.State.Terminal() {
+			ids = append(ids, ep.ID)
 		}
 	}
 	if len(ids) == 0 {
@@ -210,15 +210,19 @@ func (c customerActs) verify(ctx context.Context, ok bool, detail string) error 
 }
 
 func (c customerActs) show() error {
-	lines, err := c.cu.Endpoints()
+	eps, err := c.cu.Endpoints()
 	if err != nil {
 		return err
 	}
-	if len(lines) == 0 {
+	if len(eps) == 0 {
 		fmt.Fprintf(c.out, "Customer %s has no endpoints.\n", c.req.CustomerAccount)
 	}
-	for _, l := range lines {
-		fmt.Fprintln(c.out, l)
+	for _, ep := range eps {
+		if ep.Platform {
+			fmt.Fprintf(c.out, "%s  the platform's, into your %s  %s  %s (%s)\n", ep.ID, ep.Service, ep.State, ep.DNSName, strings.Join(ep.IPs, ", "))
+		} else {
+			fmt.Fprintf(c.out, "%s  yours, to %s  %s\n", ep.ID, ep.Service, ep.State)
+		}
 	}
 	return nil
 }

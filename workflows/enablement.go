@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -126,12 +127,12 @@ func (e *enablement) deadlineFromStart() {
 	e.st.Deadline = addBusinessDays(e.started, e.policy.TargetBusinessDays)
 }
 
+// hasField reports whether any of the fields, or the request as a whole,
+// has a problem.
 func hasField(es request.Errors, fields ...string) bool {
 	for _, e := range es {
-		for _, f := range fields {
-			if e.Field == f || e.Field == "request" {
-				return true
-			}
+		if e.Field == "request" || slices.Contains(fields, e.Field) {
+			return true
 		}
 	}
 	return false
@@ -160,8 +161,8 @@ func (e *enablement) openTicket(ctx workflow.Context) error {
 	e.st.Ticket, e.st.TicketURL = t.Key, t.URL
 	e.upsert(ctx, SATicket.ValueSet(t.Key))
 	e.audit(ctx, "linkwright", "ticket", t.Key+": "+t.Subject)
-	if e.st.Phase == PhaseValidating || len(e.st.Problems) > 0 {
-		return nil
+	if len(e.st.Problems) > 0 {
+		return nil // validate says why on the ticket
 	}
 	return e.note(ctx, "Linkwright is running this enablement: "+e.uiLink())
 }

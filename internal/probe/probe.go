@@ -11,6 +11,7 @@ import (
 	"net"
 	"os"
 	"strconv"
+	"sync"
 	"syscall"
 	"time"
 )
@@ -61,7 +62,8 @@ func New() *Prober {
 	return &Prober{Resolver: net.DefaultResolver, Timeout: 5 * time.Second}
 }
 
-// Probe resolves host once and connects to every port.
+// Probe resolves host once and connects to every port; results are in
+// the order of ports.
 func (p *Prober) Probe(ctx context.Context, host string, ports []int) []Result {
 	results := make([]Result, 0, len(ports))
 	addrs, err := p.Resolver.LookupHost(ctx, host)
@@ -75,9 +77,13 @@ func (p *Prober) Probe(ctx context.Context, host string, ports []int) []Result {
 		}
 		return results
 	}
-	for _, port := range ports {
-		results = append(results, p.connect(ctx, host, addrs, port))
+	// Every port at once, so a probe takes one timeout however many ports.
+	results = make([]Result, len(ports))
+	var wg sync.WaitGroup
+	for i, port := range ports {
+		wg.Go(func() { results[i] = p.connect(ctx, host, addrs, port) })
 	}
+	wg.Wait()
 	return results
 }
 

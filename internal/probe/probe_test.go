@@ -4,6 +4,8 @@ import (
 	"context"
 	"net"
 	"strconv"
+	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -102,4 +104,33 @@ func TestClassify(t *testing.T) {
 	assert.Equal(t, NoDNS, Classify(&net.DNSError{Err: "x"}))
 	assert.Equal(t, TimedOut, Classify(context.DeadlineExceeded))
 	assert.Equal(t, Failed, Classify(assert.AnError))
+}
+
+// All ports are dialled at once: each dial waits at a barrier that opens
+// only when every port has started dialling. Dialled one after another,
+// the first would wait out its timeout alone.
+func TestProbeDialsPortsAtOnce(t *testing.T) {
+	ports := []int{5432, 6379, 3306, 2222}
+	var barrier sync.WaitGroup
+	barrier.Add(len(ports))
+	p := &Prober{
+		Resolver: staticResolver{"h": {"127.0.0.1"}},
+		Timeout:  2 * time.Second,
+		Dial: func(ctx context.Context, _, _ string) (net.Conn, error) {
+			barrier.Done()
+			done := make(chan struct{})
+			go func() { barrier.Wait(); close(done) }()
+			select {
+			case <-done:
+				return nil, &net.OpError{Op: "dial", Net: "tcp", Err: syscall.ECONNREFUSED}
+			case <-ctx.Done():
+				return nil, ctx.Err()
+			}
+		},
+	}
+	res := p.Probe(context.Background(), "h", ports)
+	for i, r := range res {
+		assert.Equal(t, ports[i], r.Port, "results keep the order of the ports")
+		assert.Equal(t, Refused, r.Outcome, "port %d: %s", r.Port, r.Error)
+	}
 }

@@ -1,7 +1,6 @@
 package sim
 
 import (
-	"fmt"
 	"slices"
 	"sort"
 
@@ -181,23 +180,29 @@ func (cu Customer) setBroken(id string, port int, broken bool) error {
 	})
 }
 
+// CustomerEndpoint is an endpoint as the customer sees it.
+type CustomerEndpoint struct {
+	cloud.Endpoint
+	// Platform is true for the platform's endpoints into the customer's
+	// services, false for the customer's own endpoints.
+	Platform bool
+}
+
 // Endpoints lists every endpoint the customer owns or that connects to one
-// of their services, for `linkwright customer show`.
-func (cu Customer) Endpoints() ([]string, error) {
-	var out []string
+// of their services.
+func (cu Customer) Endpoints() ([]CustomerEndpoint, error) {
+	var out []CustomerEndpoint
 	err := cu.c.view(func(st *state) error {
 		for _, ep := range st.Endpoints {
 			svc := st.Services[key(ep.Service)]
 			mine := ep.Owner == cu.Account && !ep.Platform
-			into := svc != nil && svc.Owner == cu.Account
-			if mine {
-				out = append(out, fmt.Sprintf("%s  yours, to %s  %s", ep.ID, ep.Service, ep.State))
-			} else if into {
-				out = append(out, fmt.Sprintf("%s  platform's, into your %s  %s  %s (%s)", ep.ID, ep.Service, ep.State, ep.DNSName, ep.IP))
+			into := ep.Platform && svc != nil && svc.Owner == cu.Account
+			if mine || into {
+				out = append(out, CustomerEndpoint{Endpoint: ep.public(), Platform: into})
 			}
 		}
 		return nil
 	})
-	sort.Strings(out)
+	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
 	return out, err
 }

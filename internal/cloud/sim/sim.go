@@ -276,7 +276,7 @@ func (c *Cloud) ServiceVisible(_ context.Context, ref cloud.EnvRef, name string)
 			return err
 		}
 		svc := st.Services[key(name)]
-		ok = svc != nil && svc.Cloud == ref.Cloud && (slices.Contains(svc.Allowed, e.Principal) || slices.Contains(svc.Allowed, "*"))
+		ok = svc.visibleTo(ref.Cloud, e.Principal)
 		return nil
 	})
 	return ok, err
@@ -298,7 +298,7 @@ func (c *Cloud) CreateEndpoint(_ context.Context, spec cloud.EndpointSpec) (clou
 			return err
 		}
 		svc := st.Services[key(spec.Service)]
-		if svc == nil || svc.Cloud != spec.Env.Cloud || !(slices.Contains(svc.Allowed, e.Principal) || slices.Contains(svc.Allowed, "*")) {
+		if !svc.visibleTo(spec.Env.Cloud, e.Principal) {
 			return cloud.Errorf(cloud.Invalid, "CreateEndpoint", "service %s does not exist or has not allowed the platform principal %s", spec.Service, e.Principal)
 		}
 		ep := st.newEndpoint(spec.Env.Cloud, spec.Env.Region, e.Account, svc, c.Now())
@@ -308,6 +308,11 @@ func (c *Cloud) CreateEndpoint(_ context.Context, spec cloud.EndpointSpec) (clou
 		return nil
 	})
 	return out, err
+}
+
+// visibleTo reports whether a principal on a cloud may connect to svc.
+func (svc *service) visibleTo(cloudName, principal string) bool {
+	return svc != nil && svc.Cloud == cloudName && (slices.Contains(svc.Allowed, principal) || slices.Contains(svc.Allowed, "*"))
 }
 
 func (st *state) newEndpoint(cloudName, region, owner string, svc *service, now time.Time) *endpoint {
