@@ -232,7 +232,7 @@ func (c *core) await(ctx workflow.Context, w waitFor) error {
 	since := workflow.Now(ctx)
 	reminders := 0
 	for {
-		at, m := c.nextMilestone(since, reminders, w.on)
+		at, m := c.nextMilestone(workflow.Now(ctx), since, reminders, w.on)
 		if due := at.Sub(workflow.Now(ctx)) <= c.policy.PollMax.D(); due && m != milestoneNone {
 			if m == milestoneReminder {
 				reminders++
@@ -288,9 +288,11 @@ func isNotYet(err error) bool {
 	return errors.As(err, &timeoutErr)
 }
 
-// nextMilestone is the first milestone still ahead of this wait.
-func (c *core) nextMilestone(since time.Time, reminders int, on WaitingOn) (time.Time, milestone) {
-	at, m := since.Add(c.policy.ExpireAfter.D()), milestoneNone
+// nextMilestone is the first milestone still ahead of this wait. With none
+// ahead, it is a check-in ExpireAfter from now, so a poll never runs
+// without a deadline.
+func (c *core) nextMilestone(now, since time.Time, reminders int, on WaitingOn) (time.Time, milestone) {
+	at, m := now.Add(c.policy.ExpireAfter.D()), milestoneNone
 	consider := func(t time.Time, k milestone) {
 		if t.Before(at) || (t.Equal(at) && m == milestoneNone) {
 			at, m = t, k
@@ -349,7 +351,7 @@ func (c *core) gate(ctx workflow.Context, name, next string) (decision, error) {
 	}
 	since := workflow.Now(ctx)
 	for {
-		at, m := c.nextMilestone(since, 0, WaitingOnOperator)
+		at, m := c.nextMilestone(workflow.Now(ctx), since, 0, WaitingOnOperator)
 		var ok bool
 		var err error
 		if m == milestoneNone {

@@ -547,6 +547,62 @@ func (s *EnablementSuite) TestVerificationFailingThenRepaired() {
 	s.Contains(text, fmt.Sprintf("curl -v telnet://%s:%d", broken.ReverseDNSName, port))
 }
 
+func (s *EnablementSuite) TestCustomerReportsAProblemThenConfirms() {
+	s.at(time.Hour, s.customerConnects)
+	s.at(2*time.Hour, func() { s.approve(GateAcceptConnection, alice) })
+	var rechecked Status
+	s.at(3*time.Hour, func() {
+		s.signal(SignalCustomerVerified, CustomerVerified{OK: false, Detail: "sftp times out"})
+	})
+	s.at(4*time.Hour, func() {
+		rechecked = s.status()
+		s.customerConfirms()
+	})
+	s.start(uniRequest())
+
+	r := s.result()
+	s.Equal(OutcomeCompleted, r.Outcome)
+	s.Equal(PhaseAwaitingConfirmation, rechecked.Phase, "after re-checking, it asks the customer again")
+	actions := auditActions(r.Status)
+	s.Contains(actions, "customer: reported a problem")
+	s.Equal(2, count(actions, "linkwright: verified the platform side"), "the platform side was checked again")
+	s.Contains(s.ticketText(), "The customer reports the link does not work: sftp times out")
+}
+
+// A wait on the cloud longer than expireAfter keeps polling: without a
+// customer milestone the poll's deadline is measured from now.
+func (s *EnablementSuite) TestLongWaitOnTheCloudKeepsPolling() {
+	s.policy.ExpireAfter = config.Duration(24 * time.Hour)
+	s.policy.MaxReminders = 0
+	s.at(time.Hour, s.customerConnects)
+	s.at(2*time.Hour, func() {
+		s.Require().NoError(s.cloud.ClosePorts(context.Background(), s.ref, []int{2222})) // a target goes unhealthy
+		s.approve(GateAcceptConnection, alice)
+	})
+	var broken Status
+	s.at(3*24*time.Hour, func() {
+		broken = s.status()
+		s.Require().NoError(s.cloud.OpenPorts(context.Background(), s.ref, []int{2222}))
+	})
+	s.at(3*24*time.Hour+time.Hour, s.customerConfirms)
+	s.start(uniRequest())
+
+	s.NoError(s.env.GetWorkflowError())
+	s.Equal(OutcomeCompleted, s.result().Outcome)
+	s.Equal(PhaseAwaitingFix, broken.Phase)
+	s.Contains(broken.PlatformProblems, "port 2222: no listener on the load balancer for this port")
+}
+
+func count(xs []string, x string) int {
+	n := 0
+	for _, v := range xs {
+		if v == x {
+			n++
+		}
+	}
+	return n
+}
+
 // nudgeScenario: the customer connects 3 hours in, when the poll backoff
 // is long; the signal (if sent) makes the workflow look at once.
 func (s *EnablementSuite) nudgeScenario(signal bool) Status {
