@@ -1,0 +1,217 @@
+package aws
+
+import (
+	"context"
+	"strings"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/ec2"
+	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
+
+	"github.com/linkwright/linkwright/internal/cloud"
+)
+
+// Connections implements cloud.Provider.
+func (p *Provider) Connections(ctx context.Context, ref cloud.EnvRef, account string) ([]cloud.Connection, error) {
+	svc, err := p.service(ctx, ref)
+	if err != nil {
+		return nil, err
+	}
+	return p.connections(ctx, ref.Region, aws.ToString(svc.ServiceId), ec2types.Filter{Name: aws.String("vpc-endpoint-owner"), Values: []string{account}})
+}
+
+func (p *Provider) connections(ctx context.Context, region, serviceID string, filter ec2types.Filter) ([]cloud.Connection, error) {
+	pages := ec2.NewDescribeVpcEndpointConnectionsPaginator(p.in(region).ec2, &ec2.DescribeVpcEndpointConnectionsInput{
+		Filters: []ec2types.Filter{{Name: aws.String("service-id"), Values: []string{serviceID}}, filter},
+	})
+	var out []cloud.Connection
+	for pages.HasMorePages() {
+		page, err := pages.NextPage(ctx)
+		if err != nil {
+			return nil, classify(svcEC2, "DescribeVpcEndpointConnections", err)
+		}
+		for _, c := range page.VpcEndpointConnections {
+			if aws.ToString(c.ServiceId) != "" && aws.ToString(c.ServiceId) != serviceID {
+				continue
+			}
+			out = append(out, cloud.Connection{
+				ID: aws.ToString(c.VpcEndpointId), Account: aws.ToString(c.VpcEndpointOwner),
+				State: cloud.AWSState(string(c.VpcEndpointState)), Created: aws.ToTime(c.CreationTimestamp),
+			})
+		}
+	}
+	return out, nil
+}
+
+// byID reads the current state of the given connections.
+func (p *Provider) byID(ctx context.Context, ref cloud.EnvRef, ids []string) (string, map[string]cloud.State, error) {
+	svc, err := p.service(ctx, ref)
+	if err != nil {
+		return "", nil, err
+	}
+	id := aws.ToString(svc.ServiceId)
+	conns, err := p.connections(ctx, ref.Region, id, ec2types.Filter{Name: aws.String("vpc-endpoint-id"), Values: ids})
+	if err != nil {
+		return "", nil, err
+	}
+	states := map[string]cloud.State{}
+	for _, c := range conns {
+		states[c.ID] = c.State
+	}
+	return id, states, nil
+}
+
+// AcceptConnections implements cloud.Provider. Connections already
+// accepted are left alone; Unsuccessful items are errors.
+func (p *Provider) AcceptConnections(ctx context.Context, ref cloud.EnvRef, ids []string) error {
+	const op = "AcceptVpcEndpointConnections"
+	serviceID, states, err := p.byID(ctx, ref, ids)
+	if err != nil {
+		return err
+	}
+	var todo []string
+	for _, id := range ids {
+		switch st, ok := states[id]; {
+		case !ok:
+			return cloud.Errorf(cloud.NotFound, op, "no connection %s to service %s", id, serviceID)
+		case st == cloud.StatePendingAcceptance:
+			todo = append(todo, id)
+		case st == cloud.StateProvisioning || st == cloud.StateAvailable:
+		default:
+			return cloud.Errorf(cloud.Conflict, op, "connection %s is %s and cannot be accepted; the customer must create a new endpoint", id, st)
+		}
+	}
+	if len(todo) == 0 {
+		return nil
+	}
+	out, err := p.in(ref.Region).ec2.AcceptVpcEndpointConnections(ctx, &ec2.AcceptVpcEndpointConnectionsInput{ServiceId: aws.String(serviceID), VpcEndpointIds: todo})
+	if err != nil {
+		return classify(svcEC2, op, err)
+	}
+	return unsuccessful(svcEC2+":"+op, items(out.Unsuccessful))
+}
+
+// RejectConnections implements cloud.Provider. Connections gone or
+// already closed are left alone.
+func (p *Provider) RejectConnections(ctx context.Context, ref cloud.EnvRef, ids []string) error {
+	const op = "RejectVpcEndpointConnections"
+	serviceID, states, err := p.byID(ctx, ref, ids)
+	if err != nil {
+		return err
+	}
+	var todo []string
+	for _, id := range ids {
+		if st, ok := states[id]; ok && !st.Terminal() {
+			todo = append(todo, id)
+		}
+	}
+	if len(todo) == 0 {
+		return nil
+	}
+	out, err := p.in(ref.Region).ec2.RejectVpcEndpointConnections(ctx, &ec2.RejectVpcEndpointConnectionsInput{ServiceId: aws.String(serviceID), VpcEndpointIds: todo})
+	if err != nil {
+		return classify(svcEC2, op, err)
+	}
+	return unsuccessful(svcEC2+":"+op, items(out.Unsuccessful))
+}
+
+func items(us []ec2types.UnsuccessfulItem) []itemError {
+	var out []itemError
+	for _, u := range us {
+		it := itemError{id: aws.ToString(u.ResourceId)}
+		if u.Error != nil {
+			it.code, it.message = aws.ToString(u.Error.Code), aws.ToString(u.Error.Message)
+		}
+		out = append(out, it)
+	}
+	return out
+}
+
+// ServiceVisible implements cloud.Provider: a customer service the
+// platform may not see answers InvalidServiceName, which means "not
+// granted yet", a normal waiting state.
+func (p *Provider) ServiceVisible(ctx context.Context, ref cloud.EnvRef, service string) (bool, error) {
+	out, err := p.in(ref.Region).ec2.DescribeVpcEndpointServices(ctx, &ec2.DescribeVpcEndpointServicesInput{ServiceNames: []string{service}})
+	if err != nil {
+		err = classify(svcEC2, "DescribeVpcEndpointServices", err)
+		if cloud.IsNotFound(err) {
+			return false, nil
+		}
+		return false, err
+	}
+	for _, d := range out.ServiceDetails {
+		if aws.ToString(d.ServiceName) == service {
+			return true, nil
+		}
+	}
+	return false, nil
+}
+
+// CreateEndpoint implements cloud.Provider: an interface endpoint in the
+// configured VPC, subnets and security groups, with a ClientToken derived
+// from spec.Token so that a retry never makes two.
+func (p *Provider) CreateEndpoint(ctx context.Context, spec cloud.EndpointSpec) (cloud.Endpoint, error) {
+	const op = "CreateVpcEndpoint"
+	if p.opts.VPCID == "" || len(p.opts.SubnetIDs) == 0 {
+		return cloud.Endpoint{}, cloud.Errorf(cloud.Invalid, op, "set aws.vpcId and aws.subnetIds in the worker's config: they say where the platform's endpoints into customers' services go")
+	}
+	tags := []ec2types.Tag{
+		{Key: aws.String("Name"), Value: aws.String(spec.Description)},
+		{Key: aws.String(TagProject), Value: aws.String(spec.Env.Project)},
+		{Key: aws.String(TagEnvironment), Value: aws.String(spec.Env.Environment)},
+	}
+	out, err := p.in(spec.Env.Region).ec2.CreateVpcEndpoint(ctx, &ec2.CreateVpcEndpointInput{
+		VpcEndpointType: ec2types.VpcEndpointTypeInterface, VpcId: aws.String(p.opts.VPCID), ServiceName: aws.String(spec.Service),
+		SubnetIds: p.opts.SubnetIDs, SecurityGroupIds: p.opts.SecurityGroupIDs, ClientToken: aws.String(clientToken(spec.Token)),
+		TagSpecifications: []ec2types.TagSpecification{{ResourceType: ec2types.ResourceTypeVpcEndpoint, Tags: tags}},
+	})
+	if err != nil {
+		return cloud.Endpoint{}, classify(svcEC2, op, err)
+	}
+	if out.VpcEndpoint == nil {
+		return cloud.Endpoint{}, cloud.Errorf(cloud.Retryable, op, "no endpoint in the answer")
+	}
+	return endpoint(*out.VpcEndpoint), nil
+}
+
+func endpoint(v ec2types.VpcEndpoint) cloud.Endpoint {
+	ep := cloud.Endpoint{ID: aws.ToString(v.VpcEndpointId), Service: aws.ToString(v.ServiceName), State: cloud.AWSState(string(v.State))}
+	// The first DNS entry is the regional name; the others are per zone.
+	if len(v.DnsEntries) > 0 {
+		ep.DNSName = strings.TrimSuffix(aws.ToString(v.DnsEntries[0].DnsName), ".")
+	}
+	return ep
+}
+
+// DescribeEndpoint implements cloud.Provider.
+func (p *Provider) DescribeEndpoint(ctx context.Context, ref cloud.EnvRef, id string) (cloud.Endpoint, error) {
+	const op = "DescribeVpcEndpoints"
+	out, err := p.in(ref.Region).ec2.DescribeVpcEndpoints(ctx, &ec2.DescribeVpcEndpointsInput{VpcEndpointIds: []string{id}})
+	if err != nil {
+		return cloud.Endpoint{}, classify(svcEC2, op, err)
+	}
+	for _, v := range out.VpcEndpoints {
+		if aws.ToString(v.VpcEndpointId) == id {
+			return endpoint(v), nil
+		}
+	}
+	return cloud.Endpoint{}, cloud.Errorf(cloud.NotFound, op, "no endpoint %s", id)
+}
+
+// DeleteEndpoint implements cloud.Provider: an endpoint already gone is
+// success.
+func (p *Provider) DeleteEndpoint(ctx context.Context, ref cloud.EnvRef, id string) error {
+	const op = "DeleteVpcEndpoints"
+	ep, err := p.DescribeEndpoint(ctx, ref, id)
+	if cloud.IsNotFound(err) || (err == nil && (ep.State == cloud.StateDeleted || ep.State == cloud.StateDeleting)) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	out, err := p.in(ref.Region).ec2.DeleteVpcEndpoints(ctx, &ec2.DeleteVpcEndpointsInput{VpcEndpointIds: []string{id}})
+	if err != nil {
+		return ignoreNotFound(classify(svcEC2, op, err))
+	}
+	return ignoreNotFound(unsuccessful(svcEC2+":"+op, items(out.Unsuccessful)))
+}
