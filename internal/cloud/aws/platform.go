@@ -250,6 +250,15 @@ func (p *Provider) openPort(ctx context.Context, c *clients, ref cloud.EnvRef, l
 		VpcId: aws.String(l.vpcID), TargetType: backend.TargetType,
 		Tags: []elbtypes.Tag{{Key: aws.String(TagProject), Value: aws.String(ref.Project)}, {Key: aws.String(TagEnvironment), Value: aws.String(ref.Environment)}},
 	})
+	if err != nil && strings.Contains(err.Error(), "DuplicateTargetGroupName") {
+		// AWS answers an identical create with the existing group; some
+		// emulators refuse it instead: find the group made before.
+		var found *elbv2.DescribeTargetGroupsOutput
+		found, err = c.elb.DescribeTargetGroups(ctx, &elbv2.DescribeTargetGroupsInput{Names: []string{targetGroupName(ref, port)}})
+		if err == nil {
+			tg = &elbv2.CreateTargetGroupOutput{TargetGroups: found.TargetGroups}
+		}
+	}
 	if err != nil {
 		return classify(svcELB, "CreateTargetGroup", err)
 	}

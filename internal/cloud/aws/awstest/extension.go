@@ -1,0 +1,409 @@
+package awstest
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/xml"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/ec2"
+)
+
+// PlatformAccount is moto's account: the platform's, in these tests.
+const PlatformAccount = "123456789012"
+
+// Extension sits in front of moto. It answers the calls moto lacks from its
+// own model and passes every other call to moto.
+type Extension struct {
+	moto  string
+	srv   *httptest.Server
+	proxy *httputil.ReverseProxy
+	ec2   *ec2.Client // moto, directly: to read the platform services' permissions
+
+	mu        sync.Mutex
+	seq       int
+	conns     map[string]*connection // customers' endpoints to platform services
+	services  map[string]*service    // customers' own endpoint services
+	endpoints map[string]*endpoint   // the platform's endpoints into them
+	tokens    map[string]string      // ClientToken -> endpoint ID
+	// Calls counts the EC2 and ELB API calls that reached the extension
+	// or moto, by action.
+	Calls map[string]int
+}
+
+type connection struct {
+	id, owner, serviceID, serviceName, state string
+	created, accepted                        time.Time
+}
+
+type service struct {
+	name, owner string
+	allowed     []string
+}
+
+type endpoint struct {
+	id, service, state string
+	created, accepted  time.Time
+}
+
+// settle is how long an accepted endpoint stays "pending" before it is
+// "available", as on AWS.
+const settle = 200 * time.Millisecond
+
+// NewExtension starts the extension in front of the moto at motoURL.
+func NewExtension(t testing.TB, motoURL string) *Extension {
+	target, err := url.Parse(motoURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	x := &Extension{
+		moto: motoURL, proxy: httputil.NewSingleHostReverseProxy(target),
+		conns: map[string]*connection{}, services: map[string]*service{}, endpoints: map[string]*endpoint{},
+		tokens: map[string]string{}, Calls: map[string]int{},
+		ec2: ec2.New(ec2.Options{Region: "us-east-1", BaseEndpoint: aws.String(motoURL),
+			Credentials: credentials.NewStaticCredentialsProvider("moto", "moto", "")}),
+	}
+	x.srv = httptest.NewServer(x)
+	t.Cleanup(x.srv.Close)
+	return x
+}
+
+// URL is where the provider under test sends its calls.
+func (x *Extension) URL() string { return x.srv.URL }
+
+// CallCount returns how many calls of an action were made.
+func (x *Extension) CallCount(action string) int {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	return x.Calls[action]
+}
+
+func (x *Extension) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	body, _ := io.ReadAll(r.Body)
+	r.Body = io.NopCloser(bytes.NewReader(body))
+	form, _ := url.ParseQuery(string(body))
+	action := form.Get("Action")
+	x.mu.Lock()
+	x.Calls[action]++
+	x.mu.Unlock()
+	var status int
+	var out string
+	switch action {
+	case "DescribeVpcEndpointConnections":
+		status, out = x.describeConnections(form)
+	case "AcceptVpcEndpointConnections", "RejectVpcEndpointConnections":
+		status, out = x.decide(action, form)
+	case "DescribeVpcEndpointServices":
+		status, out = x.describeServices(form)
+	case "CreateVpcEndpoint":
+		status, out = x.createEndpoint(form)
+	case "DescribeVpcEndpoints":
+		status, out = x.describeEndpoints(form)
+	case "DeleteVpcEndpoints":
+		status, out = x.deleteEndpoints(form)
+	default:
+		x.proxy.ServeHTTP(w, r)
+		return
+	}
+	if status == 0 {
+		x.proxy.ServeHTTP(w, r) // not one of ours: moto's
+		return
+	}
+	w.Header().Set("Content-Type", "text/xml")
+	w.WriteHeader(status)
+	fmt.Fprint(w, out)
+}
+
+func list(form url.Values, prefix string) []string {
+	var out []string
+	for i := 1; ; i++ {
+		v, ok := form[prefix+"."+strconv.Itoa(i)]
+		if !ok {
+			return out
+		}
+		out = append(out, v...)
+	}
+}
+
+func filters(form url.Values) map[string][]string {
+	out := map[string][]string{}
+	for i := 1; ; i++ {
+		name := form.Get("Filter." + strconv.Itoa(i) + ".Name")
+		if name == "" {
+			return out
+		}
+		out[name] = list(form, "Filter."+strconv.Itoa(i)+".Value")
+	}
+}
+
+func esc(s string) string {
+	var b bytes.Buffer
+	_ = xml.EscapeText(&b, []byte(s))
+	return b.String()
+}
+
+func response(action, inner string) string {
+	return fmt.Sprintf(`<%sResponse xmlns="http://ec2.amazonaws.com/doc/2016-11-15/"><requestId>ext</requestId>%s</%sResponse>`, action, inner, action)
+}
+
+func apiError(status int, code, msg string) (int, string) {
+	return status, fmt.Sprintf(`<Response><Errors><Error><Code>%s</Code><Message>%s</Message></Error></Errors><RequestID>ext</RequestID></Response>`, code, esc(msg))
+}
+
+// state answers the state now, moving accepted ones on to available.
+func state(s string, accepted time.Time) string {
+	if s == "pending" && time.Since(accepted) >= settle {
+		return "available"
+	}
+	return s
+}
+
+func (x *Extension) describeConnections(form url.Values) (int, string) {
+	f := filters(form)
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	var items strings.Builder
+	ids := make([]string, 0, len(x.conns))
+	for id := range x.conns {
+		ids = append(ids, id)
+	}
+	slices.Sort(ids)
+	for _, id := range ids {
+		c := x.conns[id]
+		c.state = state(c.state, c.accepted)
+		if v := f["service-id"]; v != nil && !slices.Contains(v, c.serviceID) {
+			continue
+		}
+		if v := f["vpc-endpoint-owner"]; v != nil && !slices.Contains(v, c.owner) {
+			continue
+		}
+		if v := f["vpc-endpoint-id"]; v != nil && !slices.Contains(v, c.id) {
+			continue
+		}
+		fmt.Fprintf(&items, `<item><serviceId>%s</serviceId><vpcEndpointId>%s</vpcEndpointId><vpcEndpointOwner>%s</vpcEndpointOwner><vpcEndpointState>%s</vpcEndpointState><creationTimestamp>%s</creationTimestamp></item>`,
+			c.serviceID, c.id, c.owner, c.state, c.created.UTC().Format("2006-01-02T15:04:05.000Z"))
+	}
+	return 200, response("DescribeVpcEndpointConnections", "<vpcEndpointConnectionSet>"+items.String()+"</vpcEndpointConnectionSet>")
+}
+
+func (x *Extension) decide(action string, form url.Values) (int, string) {
+	serviceID := form.Get("ServiceId")
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	var failed strings.Builder
+	for _, id := range list(form, "VpcEndpointId") {
+		c := x.conns[id]
+		fail := func(code, msg string) {
+			fmt.Fprintf(&failed, `<item><error><code>%s</code><message>%s</message></error><resourceId>%s</resourceId></item>`, code, esc(msg), id)
+		}
+		switch {
+		case c == nil || c.serviceID != serviceID:
+			fail("InvalidVpcEndpointId.NotFound", "The VPC endpoint ID '"+id+"' does not exist")
+		case action == "AcceptVpcEndpointConnections" && c.state == "pendingAcceptance":
+			c.state, c.accepted = "pending", time.Now()
+		case action == "AcceptVpcEndpointConnections":
+			fail("InvalidState", "endpoint "+id+" is "+c.state)
+		case c.state == "pendingAcceptance" || c.state == "pending" || c.state == "available":
+			c.state = "rejected"
+		default:
+			fail("InvalidState", "endpoint "+id+" is "+c.state)
+		}
+	}
+	return 200, response(action, "<unsuccessful>"+failed.String()+"</unsuccessful>")
+}
+
+func (x *Extension) describeServices(form url.Values) (int, string) {
+	names := list(form, "ServiceName")
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	var items strings.Builder
+	for _, name := range names {
+		s := x.services[name]
+		if s == nil || !s.visibleTo(PlatformAccount) {
+			return apiError(400, "InvalidServiceName", "The Vpc Endpoint Service '"+name+"' does not exist")
+		}
+		fmt.Fprintf(&items, `<item><serviceName>%s</serviceName><owner>%s</owner><acceptanceRequired>true</acceptanceRequired></item>`, esc(name), s.owner)
+	}
+	return 200, response("DescribeVpcEndpointServices", "<serviceDetailSet>"+items.String()+"</serviceDetailSet>")
+}
+
+func (s *service) visibleTo(account string) bool {
+	return slices.Contains(s.allowed, "arn:aws:iam::"+account+":root") || slices.Contains(s.allowed, "*")
+}
+
+func (x *Extension) nextID(prefix string) string {
+	x.seq++
+	sum := sha256.Sum256([]byte(prefix + strconv.Itoa(x.seq)))
+	return prefix + hex.EncodeToString(sum[:])[:17]
+}
+
+func (x *Extension) createEndpoint(form url.Values) (int, string) {
+	name := form.Get("ServiceName")
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	// The platform only ever creates endpoints into customers' services,
+	// which moto does not know: a name not granted is InvalidServiceName,
+	// as on AWS.
+	if token := form.Get("ClientToken"); token != "" {
+		if id, ok := x.tokens[token]; ok {
+			return 200, response("CreateVpcEndpoint", x.endpoints[id].xml("vpcEndpoint"))
+		}
+	}
+	if s := x.services[name]; s == nil || !s.visibleTo(PlatformAccount) {
+		return apiError(400, "InvalidServiceName", "The Vpc Endpoint Service '"+name+"' does not exist")
+	}
+	ep := &endpoint{id: x.nextID("vpce-"), service: name, state: "pendingAcceptance", created: time.Now()}
+	x.endpoints[ep.id] = ep
+	if token := form.Get("ClientToken"); token != "" {
+		x.tokens[token] = ep.id
+	}
+	return 200, response("CreateVpcEndpoint", ep.xml("vpcEndpoint"))
+}
+
+func (ep *endpoint) xml(tag string) string {
+	ep.state = state(ep.state, ep.accepted)
+	return fmt.Sprintf(`<%s><vpcEndpointId>%s</vpcEndpointId><vpcEndpointType>Interface</vpcEndpointType><serviceName>%s</serviceName><state>%s</state><ownerId>%s</ownerId>`+
+		`<dnsEntrySet><item><dnsName>%s-ext.%s.us-east-1.vpce.amazonaws.com</dnsName><hostedZoneId>Z7HUB22UULQXV</hostedZoneId></item></dnsEntrySet></%s>`,
+		tag, ep.id, esc(ep.service), ep.state, PlatformAccount, ep.id, ep.id, tag)
+}
+
+func (x *Extension) describeEndpoints(form url.Values) (int, string) {
+	ids := list(form, "VpcEndpointId")
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	if len(ids) == 0 || x.endpoints[ids[0]] == nil {
+		return 0, ""
+	}
+	var items strings.Builder
+	for _, id := range ids {
+		if ep := x.endpoints[id]; ep != nil {
+			items.WriteString(ep.xml("item"))
+		}
+	}
+	return 200, response("DescribeVpcEndpoints", "<vpcEndpointSet>"+items.String()+"</vpcEndpointSet>")
+}
+
+func (x *Extension) deleteEndpoints(form url.Values) (int, string) {
+	ids := list(form, "VpcEndpointId")
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	if len(ids) == 0 || x.endpoints[ids[0]] == nil {
+		return 0, ""
+	}
+	for _, id := range ids {
+		if ep := x.endpoints[id]; ep != nil {
+			ep.state = "deleted"
+		}
+	}
+	return 200, response("DeleteVpcEndpoints", "<unsuccessful/>")
+}
+
+// --- the customer's side (cloudtest.Customer)
+
+// CreateEndpoint connects a customer account to a platform service: it
+// fails unless the service's permissions (in moto) allow the account.
+func (x *Extension) CreateEndpoint(account, serviceName string) (string, error) {
+	ctx := context.Background()
+	configs, err := x.ec2.DescribeVpcEndpointServiceConfigurations(ctx, &ec2.DescribeVpcEndpointServiceConfigurationsInput{})
+	if err != nil {
+		return "", err
+	}
+	for _, c := range configs.ServiceConfigurations {
+		if aws.ToString(c.ServiceName) != serviceName {
+			continue
+		}
+		perms, err := x.ec2.DescribeVpcEndpointServicePermissions(ctx, &ec2.DescribeVpcEndpointServicePermissionsInput{ServiceId: c.ServiceId})
+		if err != nil {
+			return "", err
+		}
+		allowed := false
+		for _, p := range perms.AllowedPrincipals {
+			allowed = allowed || aws.ToString(p.Principal) == "arn:aws:iam::"+account+":root"
+		}
+		if !allowed {
+			return "", fmt.Errorf("account %s is not allowed on %s", account, serviceName)
+		}
+		x.mu.Lock()
+		defer x.mu.Unlock()
+		conn := &connection{id: x.nextID("vpce-"), owner: account, serviceID: aws.ToString(c.ServiceId), serviceName: serviceName,
+			state: "pendingAcceptance", created: time.Now()}
+		x.conns[conn.id] = conn
+		return conn.id, nil
+	}
+	return "", fmt.Errorf("no endpoint service %s", serviceName)
+}
+
+// Grant creates the customer's endpoint service if needed and allows a
+// principal on it. Ports are not modelled: nothing dials moto.
+func (x *Extension) Grant(account, name, principal string, _ []int) error {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	s := x.services[name]
+	if s == nil {
+		s = &service{name: name, owner: account}
+		x.services[name] = s
+	}
+	if s.owner != account {
+		return fmt.Errorf("service %s belongs to %s", name, s.owner)
+	}
+	if !slices.Contains(s.allowed, principal) {
+		s.allowed = append(s.allowed, principal)
+	}
+	return nil
+}
+
+// AcceptEndpoint accepts the platform's endpoint into the customer's service.
+func (x *Extension) AcceptEndpoint(account, id string) error {
+	return x.decideReverse(account, id, true)
+}
+
+// RejectEndpoint rejects it.
+func (x *Extension) RejectEndpoint(account, id string) error {
+	return x.decideReverse(account, id, false)
+}
+
+func (x *Extension) decideReverse(account, id string, accept bool) error {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	ep := x.endpoints[id]
+	if ep == nil || x.services[ep.service] == nil || x.services[ep.service].owner != account {
+		return fmt.Errorf("account %s has no endpoint %s into its services", account, id)
+	}
+	switch {
+	case accept && ep.state == "pendingAcceptance":
+		ep.state, ep.accepted = "pending", time.Now()
+	case !accept && ep.state != "deleted":
+		ep.state = "rejected"
+	}
+	return nil
+}
+
+// PendingOnService lists the platform's endpoints waiting for the
+// customer on one of their services.
+func (x *Extension) PendingOnService(name string) []string {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	var out []string
+	for id, ep := range x.endpoints {
+		if ep.service == name && ep.state == "pendingAcceptance" {
+			out = append(out, id)
+		}
+	}
+	slices.Sort(out)
+	return out
+}
