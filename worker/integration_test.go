@@ -49,9 +49,10 @@ func testConfig(t *testing.T) config.Config {
 	return cfg
 }
 
-func startWorker(t *testing.T, c client.Client, cfg config.Config) func() {
+func startWorker(t *testing.T, c client.Client, cfg config.Config, opts ...app.Option) func() {
 	t.Helper()
-	w, stop := app.NewWorker(c, cfg, zap.NewNop())
+	w, stop, err := app.NewWorker(c, cfg, zap.NewNop(), opts...)
+	require.NoError(t, err)
 	require.NoError(t, w.Start())
 	var once bool
 	done := func() {

@@ -43,7 +43,10 @@ func run() error {
 		return fmt.Errorf("cannot reach Temporal at %s (start it with `make run`, or set TEMPORAL_ADDRESS): %w", orDefault(opts.HostPort, client.DefaultHostPort), err)
 	}
 	defer c.Close()
-	w, stop := app.NewWorker(c, cfg, log)
+	w, stop, err := app.NewWorker(c, cfg, log)
+	if err != nil {
+		return err
+	}
 	defer stop()
 	log.Info("worker starting", zap.String("taskQueue", workflows.TaskQueue), zap.String("cloud", cfg.Cloud),
 		zap.String("tracker", cfg.Tracker), zap.String("stateDir", cfg.StateDir), zap.Strings("approvers", cfg.Policy.Approvers))

@@ -13,22 +13,61 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/linkwright/linkwright/activities"
+	"github.com/linkwright/linkwright/internal/cloud"
+	"github.com/linkwright/linkwright/internal/cloud/aws"
 	"github.com/linkwright/linkwright/internal/cloud/sim"
 	"github.com/linkwright/linkwright/internal/config"
+	"github.com/linkwright/linkwright/internal/probe"
 	"github.com/linkwright/linkwright/internal/ticket"
 	"github.com/linkwright/linkwright/workflows"
 )
 
+// Option changes what NewWorker wires.
+type Option func(*options)
+
+type options struct {
+	prober activities.Prober
+}
+
+// WithProber replaces the connectivity prober (tests use it to reach
+// endpoints an emulator only pretends to create).
+func WithProber(p activities.Prober) Option { return func(o *options) { o.prober = p } }
+
 // NewWorker wires the ports for cfg into a worker on the task queue and
 // registers the workflows and activities. stop releases what it started.
-func NewWorker(c client.Client, cfg config.Config, log *zap.Logger) (worker.Worker, func()) {
-	simCloud := sim.Open(cfg.SimDir())
-	listeners := simCloud.Listeners()
-	listeners.OnError = func(addr string, err error) {
-		log.Warn("simulated endpoint cannot listen", zap.String("addr", addr), zap.Error(err))
+func NewWorker(c client.Client, cfg config.Config, log *zap.Logger, opts ...Option) (worker.Worker, func(), error) {
+	var o options
+	for _, opt := range opts {
+		opt(&o)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	go listeners.Run(ctx, time.Second)
+	var provider cloud.Provider
+	var prober activities.Prober
+	switch cfg.Cloud {
+	case "aws":
+		awsOpts, err := aws.ParseOptions(cfg.AWS)
+		if err != nil {
+			cancel()
+			return nil, nil, err
+		}
+		p, err := aws.New(ctx, awsOpts)
+		if err != nil {
+			cancel()
+			return nil, nil, err
+		}
+		provider, prober = p, probe.New()
+	default:
+		simCloud := sim.Open(cfg.SimDir())
+		listeners := simCloud.Listeners()
+		listeners.OnError = func(addr string, err error) {
+			log.Warn("simulated endpoint cannot listen", zap.String("addr", addr), zap.Error(err))
+		}
+		go listeners.Run(ctx, time.Second)
+		provider, prober = simCloud, simCloud.Prober(listeners, 5*time.Second)
+	}
+	if o.prober != nil {
+		prober = o.prober
+	}
 
 	w := worker.New(c, workflows.TaskQueue, worker.Options{
 		// The cloud API budget is per account and region, shared by every
@@ -39,12 +78,12 @@ func NewWorker(c client.Client, cfg config.Config, log *zap.Logger) (worker.Work
 	w.RegisterWorkflow(workflows.PrivateLinkEnablement)
 	w.RegisterWorkflow(workflows.PrivateLinkReverseLink)
 	w.RegisterActivity(&activities.Activities{
-		Cloud:   simCloud,
+		Cloud:   provider,
 		Tracker: ticket.NewFile(cfg.TicketDir()),
-		Prober:  simCloud.Prober(listeners, 5*time.Second),
+		Prober:  prober,
 		Policy:  policySource(cfg, log),
 	})
-	return w, cancel
+	return w, cancel, nil
 }
 
 // policySource re-reads the config so that a changed approver list reaches

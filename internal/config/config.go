@@ -6,21 +6,24 @@
 package config
 
 import (
-	"bytes"
 	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"time"
+
+	"github.com/linkwright/linkwright/internal/strictjson"
 )
 
 // Config is the worker's configuration file.
 type Config struct {
 	// StateDir holds the simulated cloud and the file tracker's tickets.
 	StateDir string `json:"stateDir"`
-	// Cloud selects the cloud provider: "sim" (default).
+	// Cloud selects the cloud provider: "sim" (default) or "aws".
 	Cloud string `json:"cloud"`
+	// AWS configures the AWS provider (cloud "aws"); see the README.
+	AWS json.RawMessage `json:"aws,omitempty"`
 	// Tracker selects the ticket tracker: "file" (default).
 	Tracker string `json:"tracker"`
 	// UIURL is the Temporal Web UI, linked from ticket notes.
@@ -111,8 +114,8 @@ func DefaultPolicy() Policy {
 }
 
 // Load reads the file named by LINKWRIGHT_CONFIG (if set) over the
-// defaults, then applies LINKWRIGHT_STATE_DIR, LINKWRIGHT_UI_URL and
-// LINKWRIGHT_APPROVERS (comma-separated).
+// defaults, then applies LINKWRIGHT_STATE_DIR, LINKWRIGHT_CLOUD,
+// LINKWRIGHT_UI_URL and LINKWRIGHT_APPROVERS (comma-separated).
 func Load() (Config, error) {
 	c := Default()
 	if path := os.Getenv("LINKWRIGHT_CONFIG"); path != "" {
@@ -127,6 +130,9 @@ func Load() (Config, error) {
 	if v := os.Getenv("LINKWRIGHT_STATE_DIR"); v != "" {
 		c.StateDir = v
 	}
+	if v := os.Getenv("LINKWRIGHT_CLOUD"); v != "" {
+		c.Cloud = v
+	}
 	if v := os.Getenv("LINKWRIGHT_UI_URL"); v != "" {
 		c.UIURL = v
 		c.Policy.WebUI = ""
@@ -139,9 +145,7 @@ func Load() (Config, error) {
 
 // Parse reads a config file strictly over c.
 func Parse(data []byte, c *Config) error {
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(c); err != nil {
+	if err := strictjson.Decode(data, c); err != nil {
 		return fmt.Errorf("invalid worker config: %w", err)
 	}
 	return c.finish()
@@ -169,11 +173,11 @@ func (c *Config) finish() error {
 		p.WebUI = strings.TrimRight(c.UIURL, "/") + "/namespaces/" + c.Namespace
 	}
 	switch c.Cloud {
-	case "sim":
+	case "sim", "aws":
 	case "":
 		c.Cloud = "sim"
 	default:
-		return fmt.Errorf("cloud %q is not available in this build: use \"sim\"", c.Cloud)
+		return fmt.Errorf("cloud %q is not available in this build: use \"sim\" or \"aws\"", c.Cloud)
 	}
 	switch c.Tracker {
 	case "file":

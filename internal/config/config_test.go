@@ -51,5 +51,10 @@ func TestParseErrors(t *testing.T) {
 	c = Default()
 	assert.ErrorContains(t, Parse([]byte(`{"policy": {"pollMax": "soon"}}`), &c), `"soon" is not a duration`)
 	c = Default()
-	assert.ErrorContains(t, Parse([]byte(`{"cloud": "gcp"}`), &c), `cloud "gcp" is not available`)
+	assert.ErrorContains(t, Parse([]byte(`{"policy": {"Approvers": ["a@x"]}}`), &c), `field "policy.Approvers": did you mean "approvers"?`)
+	c = Default()
+	assert.ErrorContains(t, Parse([]byte(`{"cloud": "gcp"}`), &c), `cloud "gcp" is not available in this build: use "sim" or "aws"`)
+	c = Default()
+	require.NoError(t, Parse([]byte(`{"cloud": "aws", "aws": {"vpcId": "vpc-1"}}`), &c))
+	assert.JSONEq(t, `{"vpcId": "vpc-1"}`, string(c.AWS), "the aws section is the provider's to read")
 }

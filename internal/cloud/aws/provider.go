@@ -14,7 +14,10 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"fmt"
+	"os"
+	"strings"
 	"sync"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -26,6 +29,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 
 	"github.com/linkwright/linkwright/internal/cloud"
+	"github.com/linkwright/linkwright/internal/strictjson"
 )
 
 // The calls this provider makes, and nothing more: each method here is an
@@ -88,6 +92,34 @@ type Options struct {
 	// MaxAttempts is the SDK's own retry budget per call (3); activity
 	// retries take over beyond it.
 	MaxAttempts int `json:"maxAttempts"`
+}
+
+// ParseOptions reads the worker config's "aws" section strictly, then
+// LINKWRIGHT_AWS_ENDPOINT (for emulators), and checks it.
+func ParseOptions(raw json.RawMessage) (Options, error) {
+	var o Options
+	if len(raw) > 0 {
+		if err := strictjson.Decode(raw, &o); err != nil {
+			return o, fmt.Errorf("config aws: %w (fields: endpoint, profile, assumeRoleArn, principal, vpcId, subnetIds, securityGroupIds, maxAttempts)", err)
+		}
+	}
+	if v := os.Getenv("LINKWRIGHT_AWS_ENDPOINT"); v != "" {
+		o.Endpoint = v
+	}
+	var problems []string
+	if o.VPCID == "" {
+		problems = append(problems, "aws.vpcId is required: the platform VPC where endpoints into customers' services go")
+	}
+	if len(o.SubnetIDs) == 0 {
+		problems = append(problems, "aws.subnetIds is required: one subnet per availability zone of that VPC")
+	}
+	if o.Principal != "" && !strings.HasPrefix(o.Principal, "arn:aws:iam::") {
+		problems = append(problems, "aws.principal must be an IAM ARN such as arn:aws:iam::210987654321:root")
+	}
+	if len(problems) > 0 {
+		return o, fmt.Errorf("config: %s", strings.Join(problems, "; "))
+	}
+	return o, nil
 }
 
 // Provider is cloud.Provider on AWS.

@@ -320,3 +320,21 @@ func TestNoAnswerIsRetryable(t *testing.T) {
 	assert.Equal(t, cloud.Retryable, cloud.KindOf(err), "got %v", err)
 	assert.True(t, strings.Contains(err.Error(), "no answer from AWS"), err.Error())
 }
+
+func TestParseOptions(t *testing.T) {
+	t.Setenv("LINKWRIGHT_AWS_ENDPOINT", "")
+	o, err := ParseOptions([]byte(`{"vpcId": "vpc-1", "subnetIds": ["subnet-1"], "principal": "arn:aws:iam::210987654321:root"}`))
+	require.NoError(t, err)
+	assert.Equal(t, "vpc-1", o.VPCID)
+	_, err = ParseOptions(nil)
+	assert.ErrorContains(t, err, "aws.vpcId is required")
+	assert.ErrorContains(t, err, "aws.subnetIds is required")
+	_, err = ParseOptions([]byte(`{"vpcID": "vpc-1"}`))
+	assert.ErrorContains(t, err, `field "vpcID": did you mean "vpcId"?`)
+	_, err = ParseOptions([]byte(`{"vpcId": "vpc-1", "subnetIds": ["s"], "principal": "210987654321"}`))
+	assert.ErrorContains(t, err, "aws.principal must be an IAM ARN")
+	t.Setenv("LINKWRIGHT_AWS_ENDPOINT", "http://127.0.0.1:5000")
+	o, err = ParseOptions([]byte(`{"vpcId": "vpc-1", "subnetIds": ["s"]}`))
+	require.NoError(t, err)
+	assert.Equal(t, "http://127.0.0.1:5000", o.Endpoint)
+}
