@@ -12,11 +12,15 @@ export LINKWRIGHT_SEARCH_ATTRIBUTE_FLAGS := $(foreach a,$(SEARCH_ATTRIBUTES),--s
 
 TEST_TIMEOUT ?= 20m
 
-.PHONY: run test build unit-test integration-test fuzz vet clean
+.PHONY: run run-aws test build unit-test integration-test fuzz vet clean
 
 ## run: the local stack: Temporal dev server + Web UI, the worker on the simulated cloud and file tracker
 run: build $(TEMPORAL)
 	@deployments/local/run.sh
+
+## run-aws: the same on Linkwright's AWS provider, against moto (an AWS look-alike) on loopback
+run-aws: build $(TEMPORAL)
+	@LINKWRIGHT_STACK=aws deployments/local/run.sh
 
 ## test: every test, unit and integration, against a real local Temporal dev server
 test: $(TEMPORAL) vet
@@ -39,6 +43,7 @@ vet:
 build:
 	$(GO) build -o $(BIN)/linkwright-worker ./worker
 	$(GO) build -o $(BIN)/linkwright ./starter
+	$(GO) build -o $(BIN)/linkwright-motostack ./internal/cloud/aws/awstest/motostack
 
 # The Temporal CLI (dev server and Web UI), pinned in its own module so its
 # dependencies stay out of the worker's go.mod. Built once, then cached.

@@ -49,8 +49,11 @@ const (
 // NonRetryable lists the error types that retrying cannot fix.
 var NonRetryable = []string{string(cloud.NotFound), string(cloud.AccessDenied), string(cloud.Invalid), string(cloud.Conflict), ErrEndpointClosed, ErrTicketNotFound}
 
+// notYet is a poll that found nothing yet: benign, so the SDK logs it at
+// debug level and counts no failure, as it is the normal state of a wait.
 func notYet(format string, args ...any) error {
-	return temporal.NewApplicationError(fmt.Sprintf(format, args...), ErrNotYet)
+	return temporal.NewApplicationErrorWithOptions(fmt.Sprintf(format, args...), ErrNotYet,
+		temporal.ApplicationErrorOptions{Category: temporal.ApplicationErrorCategoryBenign})
 }
 
 // cloudErr turns a provider error into an application error whose type is

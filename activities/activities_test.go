@@ -51,6 +51,7 @@ func TestAwaitConnectionRequestIsNotYetUntilTheCustomerConnects(t *testing.T) {
 	ae := appErr(t, err)
 	assert.Equal(t, ErrNotYet, ae.Type())
 	assert.False(t, ae.NonRetryable(), "NotYet is retried: the retries are the polls")
+	assert.Equal(t, temporal.ApplicationErrorCategoryBenign, ae.Category(), "a poll that finds nothing is no error to log")
 
 	env, _ := f.cloud.Environment(context.Background(), ref)
 	ep, err := f.cloud.Customer("aws", "123456789012").CreateEndpoint(env.ServiceName)

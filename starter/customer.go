@@ -15,15 +15,24 @@ import (
 	"github.com/linkwright/linkwright/workflows"
 )
 
-// customerActs plays the customer of a request on the simulated cloud: it
-// acts in the customer's account, says so on the ticket, and sends the
-// workflow the signal a support agent would relay.
+// customerActs plays the customer of a request: it acts in the customer's
+// account (on the simulated cloud, or on the moto stack of `make run-aws`),
+// says so on the ticket, and sends the workflow the signal a support agent
+// would relay.
 type customerActs struct {
 	req     request.Request
-	cloud   *sim.Cloud
+	side    customerSide
 	tracker *ticket.File
-	cu      sim.Customer
 	out     io.Writer
+}
+
+// customerSide is what a customer does in their own cloud account.
+type customerSide interface {
+	platform(ctx context.Context) (cloud.Environment, error)
+	connect(service string) (cloud.Endpoint, error)
+	grant(service, principal string, ports []int) error
+	pending(service string) ([]string, error)
+	decide(id string, accept bool) error
 }
 
 func cmdCustomer(ctx context.Context, args []string, out io.Writer) error {
@@ -51,11 +60,25 @@ func cmdCustomer(ctx context.Context, args []string, out io.Writer) error {
 	if err != nil {
 		return err
 	}
-	if cfg.Cloud != "sim" {
-		return fmt.Errorf("customer actions work on the simulated cloud only; this config uses %q", cfg.Cloud)
+	cu := customerActs{req: req, tracker: ticket.NewFile(cfg.TicketDir()), out: out}
+	var simSide *simCustomer
+	switch cfg.Cloud {
+	case "sim":
+		c := sim.Open(cfg.SimDir())
+		simSide = &simCustomer{req: req, cloud: c, cu: c.Customer(req.Cloud, req.CustomerAccount)}
+		cu.side = simSide
+	case "aws":
+		side, err := newMotoCustomer(ctx, cfg, req)
+		if err != nil {
+			return err
+		}
+		cu.side = side
+	default:
+		return fmt.Errorf("customer actions work on the simulated cloud and the moto stack only; this config uses %q", cfg.Cloud)
 	}
-	c := sim.Open(cfg.SimDir())
-	cu := customerActs{req: req, cloud: c, tracker: ticket.NewFile(cfg.TicketDir()), cu: c.Customer(req.Cloud, req.CustomerAccount), out: out}
+	if simSide == nil && (action == "break-port" || action == "repair-port" || action == "show") {
+		return fmt.Errorf("customer %s works on the simulated cloud only", action)
+	}
 	switch action {
 	case "connect":
 		return cu.connect(ctx)
@@ -73,11 +96,11 @@ func cmdCustomer(ctx context.Context, args []string, out io.Writer) error {
 		if *port == 0 {
 			return usageError("customer %s needs --port N", action)
 		}
-		return cu.setPort(ctx, *port, action == "break-port")
+		return cu.setPort(ctx, simSide, *port, action == "break-port")
 	case "verify":
 		return cu.verify(ctx, *ok, *detail)
 	case "show":
-		return cu.show()
+		return cu.show(simSide)
 	}
 	return usageError("unknown customer action %q", action)
 }
@@ -97,16 +120,16 @@ func parsePorts(s string, def []int) ([]int, error) {
 	return out, nil
 }
 
-func (c customerActs) platform(ctx context.Context) (cloud.Environment, error) {
-	return c.cloud.Environment(ctx, cloud.EnvRef{Cloud: c.req.Cloud, Region: c.req.Region, Project: c.req.ProjectID, Environment: c.req.Environment})
+func envRef(r request.Request) cloud.EnvRef {
+	return cloud.EnvRef{Cloud: r.Cloud, Region: r.Region, Project: r.ProjectID, Environment: r.Environment}
 }
 
 func (c customerActs) connect(ctx context.Context) error {
-	env, err := c.platform(ctx)
+	env, err := c.side.platform(ctx)
 	if err != nil {
 		return err
 	}
-	ep, err := c.cu.CreateEndpoint(env.ServiceName)
+	ep, err := c.side.connect(env.ServiceName)
 	if err != nil {
 		return fmt.Errorf("as customer %s: %w", c.req.CustomerAccount, err)
 	}
@@ -119,11 +142,11 @@ func (c customerActs) grant(ctx context.Context, ports []int) error {
 	if c.req.CustomerEndpointService == "" {
 		return usageError("the request has no customerEndpointService: grant is for bidirectional links")
 	}
-	env, err := c.platform(ctx)
+	env, err := c.side.platform(ctx)
 	if err != nil {
 		return err
 	}
-	if err := c.cu.Grant(c.req.CustomerEndpointService, env.Principal, ports); err != nil {
+	if err := c.side.grant(c.req.CustomerEndpointService, env.Principal, ports); err != nil {
 		return err
 	}
 	fmt.Fprintf(c.out, "Customer %s allowed %s on %s (answering on ports %v).\n", c.req.CustomerAccount, env.Principal, c.req.CustomerEndpointService, ports)
@@ -132,7 +155,7 @@ func (c customerActs) grant(ctx context.Context, ports []int) error {
 }
 
 func (c customerActs) decideReverse(ctx context.Context, accept bool) error {
-	pending, err := c.cu.PendingOnService(c.req.CustomerEndpointService)
+	pending, err := c.side.pending(c.req.CustomerEndpointService)
 	if err != nil {
 		return err
 	}
@@ -140,32 +163,29 @@ func (c customerActs) decideReverse(ctx context.Context, accept bool) error {
 		return fmt.Errorf("no endpoint waits for acceptance on %s yet: approve gate create-reverse-endpoint first (see `linkwright status`)", c.req.CustomerEndpointService)
 	}
 	verb := "accepted"
-	for _, ep := range pending {
-		if accept {
-			err = c.cu.AcceptEndpoint(ep.ID)
-		} else {
-			verb = "rejected"
-			err = c.cu.RejectEndpoint(ep.ID)
-		}
-		if err != nil {
+	if !accept {
+		verb = "rejected"
+	}
+	for _, id := range pending {
+		if err := c.side.decide(id, accept); err != nil {
 			return err
 		}
-		fmt.Fprintf(c.out, "Customer %s %s the platform's endpoint %s.\n", c.req.CustomerAccount, verb, ep.ID)
+		fmt.Fprintf(c.out, "Customer %s %s the platform's endpoint %s.\n", c.req.CustomerAccount, verb, id)
 	}
 	return c.tell(ctx, workflows.SignalCustomerConnectionAccepted, workflows.CustomerEvent{Detail: verb},
-		"We "+verb+" your endpoint "+pending[0].ID+".")
+		"We "+verb+" your endpoint "+pending[0]+".")
 }
 
-func (c customerActs) setPort(ctx context.Context, port int, broken bool) error {
-	ids, err := c.reverseEndpoints()
+func (c customerActs) setPort(ctx context.Context, s *simCustomer, port int, broken bool) error {
+	ids, err := s.reverseEndpoints()
 	if err != nil {
 		return err
 	}
 	for _, id := range ids {
 		if broken {
-			err = c.cu.BreakPort(id, port)
+			err = s.cu.BreakPort(id, port)
 		} else {
-			err = c.cu.RepairPort(id, port)
+			err = s.cu.RepairPort(id, port)
 		}
 		if err != nil {
 			return err
@@ -181,7 +201,7 @@ func (c customerActs) setPort(ctx context.Context, port int, broken bool) error 
 }
 
 // reverseEndpoints are the platform's live endpoints into the customer's service.
-func (c customerActs) reverseEndpoints() ([]string, error) {
+func (c *simCustomer) reverseEndpoints() ([]string, error) {
 	eps, err := c.cu.Endpoints()
 	if err != nil {
 		return nil, err
@@ -209,8 +229,8 @@ func (c customerActs) verify(ctx context.Context, ok bool, detail string) error 
 	return c.tell(ctx, workflows.SignalCustomerVerified, workflows.CustomerVerified{OK: ok, Detail: detail}, msg)
 }
 
-func (c customerActs) show() error {
-	eps, err := c.cu.Endpoints()
+func (c customerActs) show(s *simCustomer) error {
+	eps, err := s.cu.Endpoints()
 	if err != nil {
 		return err
 	}

@@ -2,15 +2,20 @@
 # The local stack behind `make run`: a Temporal dev server with its Web UI
 # on loopback (state kept in $LINKWRIGHT_STATE_DIR, so runs survive a
 # restart), then the worker on the simulated cloud and the file tracker.
-# Ctrl-C stops both.
+# With LINKWRIGHT_STACK=aws (`make run-aws`) the worker runs on the AWS
+# provider against moto instead. Ctrl-C stops everything.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
+stack=${LINKWRIGHT_STACK:-sim}
 state=${LINKWRIGHT_STATE_DIR:-.state}
+[ "$stack" = aws ] && state=${LINKWRIGHT_STATE_DIR:-.state-aws}
 grpc_port=${TEMPORAL_PORT:-7233}
 ui_port=${TEMPORAL_UI_PORT:-8233}
+ports="$grpc_port $ui_port"
+[ "$stack" = aws ] && ports="$ports 4566 4567"
 
-for port in "$grpc_port" "$ui_port"; do
+for port in $ports; do
   if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
     echo "make run: port $port on 127.0.0.1 is already in use." >&2
     echo "  Another 'make run' or Temporal server may be running: stop it, or find it with: ss -ltnp 'sport = :$port'" >&2
@@ -51,11 +56,31 @@ export TEMPORAL_ADDRESS="127.0.0.1:$grpc_port"
 export LINKWRIGHT_CONFIG=${LINKWRIGHT_CONFIG:-deployments/local/linkwright.json}
 export LINKWRIGHT_STATE_DIR="$state"
 export LINKWRIGHT_UI_URL="http://localhost:$ui_port"
+exports="export TEMPORAL_ADDRESS=127.0.0.1:$grpc_port"
+
+if [ "$stack" = aws ]; then
+  # moto keeps its state in memory: a new stack is a new AWS look-alike.
+  export LINKWRIGHT_CONFIG="$state/linkwright.json"
+  export AWS_ACCESS_KEY_ID=moto AWS_SECRET_ACCESS_KEY=moto AWS_REGION=us-east-1
+  rm -f "$LINKWRIGHT_CONFIG"
+  bin/linkwright-motostack -config "$LINKWRIGHT_CONFIG" >>"$state/motostack.log" 2>&1 &
+  pids+=($!)
+  for _ in $(seq 1 120); do
+    [ -s "$LINKWRIGHT_CONFIG" ] && break
+    if ! kill -0 "${pids[-1]}" 2>/dev/null; then
+      echo "make run-aws: the moto stack exited; see $state/motostack.log:" >&2
+      tail -n 20 "$state/motostack.log" >&2
+      exit 1
+    fi
+    sleep 0.5
+  done
+  exports="$exports LINKWRIGHT_CONFIG=$LINKWRIGHT_CONFIG AWS_ACCESS_KEY_ID=moto AWS_SECRET_ACCESS_KEY=moto AWS_REGION=us-east-1"
+fi
 
 bin/linkwright-worker 2>>"$state/worker.log" &
 pids+=($!)
 sleep 1
-if ! kill -0 "${pids[1]}" 2>/dev/null; then
+if ! kill -0 "${pids[-1]}" 2>/dev/null; then
   echo "make run: the worker exited; see $state/worker.log:" >&2
   tail -n 20 "$state/worker.log" >&2
   exit 1
@@ -63,7 +88,7 @@ fi
 
 cat <<MSG
 
-  Linkwright is running.
+  Linkwright is running ($stack cloud).
     Temporal Web UI:  http://localhost:$ui_port
     Temporal gRPC:    127.0.0.1:$grpc_port (TEMPORAL_ADDRESS)
     Worker log:       $state/worker.log
@@ -71,7 +96,7 @@ cat <<MSG
     Config:           $LINKWRIGHT_CONFIG (approvers: policy.approvers)
 
   In another terminal, start the README walkthrough:
-    export TEMPORAL_ADDRESS=127.0.0.1:$grpc_port
+    $exports
     bin/temporal workflow start --type PrivateLinkEnablement --task-queue privatelink \\
       --workflow-id privatelink/abcd1234efgh5/production/aws \\
       --input-file deployments/local/examples/bidirectional-aws.json

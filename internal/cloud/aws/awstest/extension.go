@@ -8,6 +8,7 @@ import (
 	"encoding/xml"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/http/httputil"
@@ -24,14 +25,15 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 )
 
-// PlatformAccount is moto's account: the platform's, in these tests.
-const PlatformAccount = "123456789012"
+// PlatformAccount is the account moto runs as: the platform's.
+const PlatformAccount = "210987654321"
 
 // Extension sits in front of moto. It answers the calls moto lacks from its
 // own model and passes every other call to moto.
 type Extension struct {
 	moto  string
 	srv   *httptest.Server
+	url   string
 	proxy *httputil.ReverseProxy
 	ec2   *ec2.Client // moto, directly: to read the platform services' permissions
 
@@ -44,6 +46,9 @@ type Extension struct {
 	// Calls counts the EC2 and ELB API calls that reached the extension
 	// or moto, by action.
 	Calls map[string]int
+	// Loopback gives each reverse endpoint a loopback address as its DNS
+	// name and, once accepted, a listener on every port of its service.
+	Loopback bool
 }
 
 type connection struct {
@@ -54,22 +59,38 @@ type connection struct {
 type service struct {
 	name, owner string
 	allowed     []string
+	ports       []int
 }
 
 type endpoint struct {
-	id, service, state string
-	created, accepted  time.Time
+	id, service, state, ip string
+	created, accepted      time.Time
+	listeners              []net.Listener
 }
 
 // settle is how long an accepted endpoint stays "pending" before it is
 // "available", as on AWS.
 const settle = 200 * time.Millisecond
 
-// NewExtension starts the extension in front of the moto at motoURL.
+// NewExtension starts the extension in front of the moto at motoURL, for
+// the length of the test.
 func NewExtension(t testing.TB, motoURL string) *Extension {
-	target, err := url.Parse(motoURL)
+	x, err := New(motoURL)
 	if err != nil {
 		t.Fatal(err)
+	}
+	x.srv = httptest.NewServer(x)
+	x.url = x.srv.URL
+	t.Cleanup(x.srv.Close)
+	return x
+}
+
+// New returns an extension in front of the moto at motoURL; serve it with
+// Serve.
+func New(motoURL string) (*Extension, error) {
+	target, err := url.Parse(motoURL)
+	if err != nil {
+		return nil, err
 	}
 	x := &Extension{
 		moto: motoURL, proxy: httputil.NewSingleHostReverseProxy(target),
@@ -78,13 +99,17 @@ func NewExtension(t testing.TB, motoURL string) *Extension {
 		ec2: ec2.New(ec2.Options{Region: "us-east-1", BaseEndpoint: aws.String(motoURL),
 			Credentials: credentials.NewStaticCredentialsProvider("moto", "moto", "")}),
 	}
-	x.srv = httptest.NewServer(x)
-	t.Cleanup(x.srv.Close)
-	return x
+	return x, nil
+}
+
+// Serve answers on ln until it is closed.
+func (x *Extension) Serve(ln net.Listener) error {
+	x.url = "http://" + ln.Addr().String()
+	return http.Serve(ln, x)
 }
 
 // URL is where the provider under test sends its calls.
-func (x *Extension) URL() string { return x.srv.URL }
+func (x *Extension) URL() string { return x.url }
 
 // CallCount returns how many calls of an action were made.
 func (x *Extension) CallCount(action string) int {
@@ -94,6 +119,10 @@ func (x *Extension) CallCount(action string) int {
 }
 
 func (x *Extension) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if strings.HasPrefix(r.URL.Path, CustomerPath) {
+		x.serveCustomer(w, r)
+		return
+	}
 	body, _ := io.ReadAll(r.Body)
 	r.Body = io.NopCloser(bytes.NewReader(body))
 	form, _ := url.ParseQuery(string(body))
@@ -268,6 +297,9 @@ func (x *Extension) createEndpoint(form url.Values) (int, string) {
 		return apiError(400, "InvalidServiceName", "The Vpc Endpoint Service '"+name+"' does not exist")
 	}
 	ep := &endpoint{id: x.nextID("vpce-"), service: name, state: "pendingAcceptance", created: time.Now()}
+	if x.Loopback {
+		ep.ip = fmt.Sprintf("127.78.%d.%d", x.seq/250, x.seq%250+1)
+	}
 	x.endpoints[ep.id] = ep
 	if token := form.Get("ClientToken"); token != "" {
 		x.tokens[token] = ep.id
@@ -277,9 +309,13 @@ func (x *Extension) createEndpoint(form url.Values) (int, string) {
 
 func (ep *endpoint) xml(tag string) string {
 	ep.state = state(ep.state, ep.accepted)
+	dns := ep.id + "-ext." + ep.id + ".us-east-1.vpce.amazonaws.com"
+	if ep.ip != "" {
+		dns = ep.ip
+	}
 	return fmt.Sprintf(`<%s><vpcEndpointId>%s</vpcEndpointId><vpcEndpointType>Interface</vpcEndpointType><serviceName>%s</serviceName><state>%s</state><ownerId>%s</ownerId>`+
-		`<dnsEntrySet><item><dnsName>%s-ext.%s.us-east-1.vpce.amazonaws.com</dnsName><hostedZoneId>Z7HUB22UULQXV</hostedZoneId></item></dnsEntrySet></%s>`,
-		tag, ep.id, esc(ep.service), ep.state, PlatformAccount, ep.id, ep.id, tag)
+		`<dnsEntrySet><item><dnsName>%s</dnsName><hostedZoneId>Z7HUB22UULQXV</hostedZoneId></item></dnsEntrySet></%s>`,
+		tag, ep.id, esc(ep.service), ep.state, PlatformAccount, dns, tag)
 }
 
 func (x *Extension) describeEndpoints(form url.Values) (int, string) {
@@ -308,6 +344,7 @@ func (x *Extension) deleteEndpoints(form url.Values) (int, string) {
 	for _, id := range ids {
 		if ep := x.endpoints[id]; ep != nil {
 			ep.state = "deleted"
+			ep.closeListeners()
 		}
 	}
 	return 200, response("DeleteVpcEndpoints", "<unsuccessful/>")
@@ -349,8 +386,8 @@ func (x *Extension) CreateEndpoint(account, serviceName string) (string, error) 
 }
 
 // Grant creates the customer's endpoint service if needed and allows a
-// principal on it. Ports are not modelled: nothing dials moto.
-func (x *Extension) Grant(account, name, principal string, _ []int) error {
+// principal on it; ports are where it answers (in loopback mode).
+func (x *Extension) Grant(account, name, principal string, ports []int) error {
 	x.mu.Lock()
 	defer x.mu.Unlock()
 	s := x.services[name]
@@ -363,6 +400,11 @@ func (x *Extension) Grant(account, name, principal string, _ []int) error {
 	}
 	if !slices.Contains(s.allowed, principal) {
 		s.allowed = append(s.allowed, principal)
+	}
+	for _, p := range ports {
+		if !slices.Contains(s.ports, p) {
+			s.ports = append(s.ports, p)
+		}
 	}
 	return nil
 }
@@ -387,8 +429,10 @@ func (x *Extension) decideReverse(account, id string, accept bool) error {
 	switch {
 	case accept && ep.state == "pendingAcceptance":
 		ep.state, ep.accepted = "pending", time.Now()
+		x.serveLoopback(ep)
 	case !accept && ep.state != "deleted":
 		ep.state = "rejected"
+		ep.closeListeners()
 	}
 	return nil
 }

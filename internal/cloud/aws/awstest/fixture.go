@@ -14,6 +14,9 @@ import (
 	"github.com/linkwright/linkwright/internal/cloud"
 )
 
+// BackendTargetGroup is the name of the fixture's backend target group.
+func BackendTargetGroup(ref cloud.EnvRef) string { return "b-" + ref.Project + "-" + ref.Environment }
+
 // Platform is one platform environment built in moto.
 type Platform struct {
 	VPCID           string
@@ -29,47 +32,63 @@ type Platform struct {
 // endpoint service on the NLB tagged for Linkwright.
 func (x *Extension) BuildPlatform(t testing.TB, ref cloud.EnvRef, plan string) Platform {
 	t.Helper()
-	ctx := context.Background()
+	p, err := x.Build(context.Background(), ref, plan)
+	if err != nil {
+		t.Fatalf("building the platform in moto: %v", err)
+	}
+	return p
+}
+
+// Build is BuildPlatform outside tests.
+func (x *Extension) Build(ctx context.Context, ref cloud.EnvRef, plan string) (Platform, error) {
 	creds := credentials.NewStaticCredentialsProvider("moto", "moto", "")
 	e := ec2.New(ec2.Options{Region: ref.Region, BaseEndpoint: aws.String(x.moto), Credentials: creds})
 	lbs := elbv2.New(elbv2.Options{Region: ref.Region, BaseEndpoint: aws.String(x.moto), Credentials: creds})
-	must := func(err error) {
-		t.Helper()
-		if err != nil {
-			t.Fatalf("building the platform in moto: %v", err)
-		}
-	}
 	var p Platform
 	vpc, err := e.CreateVpc(ctx, &ec2.CreateVpcInput{CidrBlock: aws.String("10.20.0.0/16")})
-	must(err)
+	if err != nil {
+		return p, err
+	}
 	p.VPCID = aws.ToString(vpc.Vpc.VpcId)
 	for i, az := range []string{"a", "b"} {
 		sn, err := e.CreateSubnet(ctx, &ec2.CreateSubnetInput{VpcId: vpc.Vpc.VpcId, CidrBlock: aws.String("10.20." + string(rune('1'+i)) + ".0/24"), AvailabilityZone: aws.String(ref.Region + az)})
-		must(err)
+		if err != nil {
+			return p, err
+		}
 		p.SubnetIDs = append(p.SubnetIDs, aws.ToString(sn.Subnet.SubnetId))
 	}
-	sg, err := e.CreateSecurityGroup(ctx, &ec2.CreateSecurityGroupInput{GroupName: aws.String("platform-" + ref.Environment), Description: aws.String("platform NLB"), VpcId: vpc.Vpc.VpcId})
-	must(err)
+	sg, err := e.CreateSecurityGroup(ctx, &ec2.CreateSecurityGroupInput{GroupName: aws.String("nlb-" + ref.Project + "-" + ref.Environment), Description: aws.String("platform NLB"), VpcId: vpc.Vpc.VpcId})
+	if err != nil {
+		return p, err
+	}
 	p.SecurityGroupID = aws.ToString(sg.GroupId)
-	nlb, err := lbs.CreateLoadBalancer(ctx, &elbv2.CreateLoadBalancerInput{Name: aws.String("platform-" + ref.Environment), Type: elbtypes.LoadBalancerTypeEnumNetwork,
+	nlb, err := lbs.CreateLoadBalancer(ctx, &elbv2.CreateLoadBalancerInput{Name: aws.String("p-" + ref.Project + "-" + ref.Environment), Type: elbtypes.LoadBalancerTypeEnumNetwork,
 		Subnets: p.SubnetIDs, SecurityGroups: []string{p.SecurityGroupID}})
-	must(err)
-	backend, err := lbs.CreateTargetGroup(ctx, &elbv2.CreateTargetGroupInput{Name: aws.String("backend-" + ref.Environment), Protocol: elbtypes.ProtocolEnumTcp,
+	if err != nil {
+		return p, err
+	}
+	backend, err := lbs.CreateTargetGroup(ctx, &elbv2.CreateTargetGroupInput{Name: aws.String(BackendTargetGroup(ref)), Protocol: elbtypes.ProtocolEnumTcp,
 		Port: aws.Int32(8000), VpcId: vpc.Vpc.VpcId, TargetType: elbtypes.TargetTypeEnumIp})
-	must(err)
+	if err != nil {
+		return p, err
+	}
 	_, err = lbs.RegisterTargets(ctx, &elbv2.RegisterTargetsInput{TargetGroupArn: backend.TargetGroups[0].TargetGroupArn,
 		Targets: []elbtypes.TargetDescription{{Id: aws.String("10.20.1.10"), Port: aws.Int32(8000)}}})
-	must(err)
+	if err != nil {
+		return p, err
+	}
 	svc, err := e.CreateVpcEndpointServiceConfiguration(ctx, &ec2.CreateVpcEndpointServiceConfigurationInput{
 		NetworkLoadBalancerArns: []string{aws.ToString(nlb.LoadBalancers[0].LoadBalancerArn)}, AcceptanceRequired: aws.Bool(true),
 		TagSpecifications: []ec2types.TagSpecification{{ResourceType: ec2types.ResourceTypeVpcEndpointService, Tags: []ec2types.Tag{
 			{Key: aws.String("linkwright:project"), Value: aws.String(ref.Project)},
 			{Key: aws.String("linkwright:environment"), Value: aws.String(ref.Environment)},
 			{Key: aws.String("linkwright:plan"), Value: aws.String(plan)},
-			{Key: aws.String("linkwright:backend-target-group"), Value: aws.String("backend-" + ref.Environment)},
+			{Key: aws.String("linkwright:backend-target-group"), Value: aws.String(BackendTargetGroup(ref))},
 		}}},
 	})
-	must(err)
+	if err != nil {
+		return p, err
+	}
 	p.ServiceID, p.ServiceName = aws.ToString(svc.ServiceConfiguration.ServiceId), aws.ToString(svc.ServiceConfiguration.ServiceName)
-	return p
+	return p, nil
 }

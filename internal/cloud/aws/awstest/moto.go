@@ -22,12 +22,11 @@ import (
 // is skipped, with the reason; with LINKWRIGHT_REQUIRE_MOTO set it fails.
 func StartMoto(t testing.TB) string {
 	t.Helper()
-	if err := exec.Command("python3", "-c", "import moto.server").Run(); err != nil {
-		msg := "needs moto (python3 -m moto.server): install it with `pip install 'moto[server]'`: " + err.Error()
+	if err := MotoAvailable(); err != nil {
 		if os.Getenv("LINKWRIGHT_REQUIRE_MOTO") != "" {
-			t.Fatal(msg)
+			t.Fatal(err)
 		}
-		t.Skip(msg)
+		t.Skip(err.Error())
 	}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -35,23 +34,44 @@ func StartMoto(t testing.TB) string {
 	}
 	port := ln.Addr().(*net.TCPAddr).Port
 	ln.Close()
-	ctx, cancel := context.WithCancel(context.Background())
-	cmd := exec.CommandContext(ctx, "python3", "-m", "moto.server", "-H", "127.0.0.1", "-p", strconv.Itoa(port))
-	if err := cmd.Start(); err != nil {
-		cancel()
+	url, stop, err := RunMoto(port)
+	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { cancel(); _ = cmd.Wait() })
-	url := fmt.Sprintf("http://127.0.0.1:%d", port)
+	t.Cleanup(stop)
+	return url
+}
+
+// MotoAvailable says why moto cannot run here, or nil.
+func MotoAvailable() error {
+	if err := exec.Command("python3", "-c", "import moto.server").Run(); err != nil {
+		return fmt.Errorf("needs moto (python3 -m moto.server): install it with `pip install 'moto[server]'`: %w", err)
+	}
+	return nil
+}
+
+// RunMoto starts moto on a loopback port and waits until it answers.
+func RunMoto(port int) (url string, stop func(), err error) {
+	ctx, cancel := context.WithCancel(context.Background())
+	cmd := exec.CommandContext(ctx, "python3", "-m", "moto.server", "-H", "127.0.0.1", "-p", strconv.Itoa(port))
+	// The platform's account, as on the simulated cloud (not moto's
+	// default, which the examples use as the customer's).
+	cmd.Env = append(os.Environ(), "MOTO_ACCOUNT_ID="+PlatformAccount)
+	if err := cmd.Start(); err != nil {
+		cancel()
+		return "", nil, err
+	}
+	stop = func() { cancel(); _ = cmd.Wait() }
+	url = fmt.Sprintf("http://127.0.0.1:%d", port)
 	deadline := time.Now().Add(30 * time.Second)
 	for time.Now().Before(deadline) {
 		resp, err := http.Get(url + "/moto-api/")
 		if err == nil {
 			resp.Body.Close()
-			return url
+			return url, stop, nil
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
-	t.Fatalf("moto did not answer on %s within 30s", url)
-	return ""
+	stop()
+	return "", nil, fmt.Errorf("moto did not answer on %s within 30s", url)
 }
