@@ -1,0 +1,150 @@
+package azure
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	azfake "github.com/Azure/azure-sdk-for-go/sdk/azcore/fake"
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/linkwright/linkwright/internal/cloud"
+	"github.com/linkwright/linkwright/internal/cloud/azure/aztest"
+	"github.com/linkwright/linkwright/internal/cloud/cloudtest"
+)
+
+var ref = cloud.EnvRef{Cloud: "azure", Region: "westeurope", Project: "azure1234abcd", Environment: "production"}
+
+const (
+	customer = "00000000-1111-2222-3333-444444444444"
+	// The customer's own Private Link service, by resource ID.
+	customerService = "/subscriptions/00000000-1111-2222-3333-444444444444/resourceGroups/rg-orders/providers/Microsoft.Network/privateLinkServices/pls-orders"
+)
+
+func init() { pollFreq = 10 * time.Millisecond }
+
+func setup(t *testing.T) (*Provider, *aztest.Model, *aztest.Transport, aztest.Platform) {
+	m := aztest.New()
+	plat := m.Build(ref, "pro")
+	tr := m.Transport()
+	p := newProvider(Options{
+		SubscriptionID: aztest.PlatformSubscription, ResourceGroups: []string{"rg-other", plat.ResourceGroup},
+		SubnetID:              "/subscriptions/" + aztest.PlatformSubscription + "/resourceGroups/rg-net/providers/Microsoft.Network/virtualNetworks/vnet/subnets/endpoints",
+		EndpointResourceGroup: "rg-endpoints",
+	}, &azfake.TokenCredential{}, tr)
+	// Quick retries; a Retry-After in the answer still rules.
+	p.retry = policy.RetryOptions{MaxRetries: 3, RetryDelay: 5 * time.Millisecond}
+	return p, m, tr, plat
+}
+
+func TestConformance(t *testing.T) {
+	p, m, _, plat := setup(t)
+	cloudtest.Run(t, cloudtest.Harness{
+		Provider: p, Customer: m, Env: ref,
+		Account: customer, Other: "00000000-1111-2222-3333-000000000000",
+		CustomerService: customerService, Ports: []int{5432, 8080},
+	})
+	t.Run("the service name is the alias and the principal the platform subscription", func(t *testing.T) {
+		env, err := p.Environment(context.Background(), ref)
+		require.NoError(t, err)
+		assert.Equal(t, plat.Alias, env.ServiceName)
+		assert.Equal(t, aztest.PlatformSubscription, env.Principal)
+		assert.Equal(t, "pro", env.Plan)
+	})
+	t.Run("ports have NSG rules", func(t *testing.T) {
+		assert.Equal(t, []string{"allow-lb", "lw-allow-8080"}, m.Rules(plat.NSGID), "5432 was closed by the suite")
+	})
+}
+
+func TestPort443NeverReachesAzure(t *testing.T) {
+	p, _, tr, _ := setup(t)
+	err := p.OpenPorts(context.Background(), ref, []int{5432, 443})
+	assert.Equal(t, cloud.Invalid, cloud.KindOf(err))
+	assert.Empty(t, tr.Calls, "refused before any call")
+}
+
+func TestThrottlingHonoursRetryAfter(t *testing.T) {
+	p, _, tr, _ := setup(t)
+	tr.RetryAfter = time.Second
+	tr.Throttle("privateLinkServices", 1)
+	start := time.Now()
+	env, err := p.Environment(context.Background(), ref)
+	require.NoError(t, err, "one 429 is retried by the SDK")
+	assert.NotEmpty(t, env.ServiceName)
+	assert.GreaterOrEqual(t, time.Since(start), time.Second, "the retry waited for Retry-After")
+
+	tr.RetryAfter = 0
+	tr.Throttle("privateLinkServices", 10)
+	_, err = p.Environment(context.Background(), ref)
+	assert.Equal(t, cloud.Retryable, cloud.KindOf(err), "beyond the SDK's budget, throttling is the activity's to retry: %v", err)
+	assert.Contains(t, err.Error(), "throttled")
+}
+
+func TestConcurrentChangeIsAConflictToRetry(t *testing.T) {
+	p, m, _, plat := setup(t)
+	// Another writer changes the service between our read and our write.
+	ctx := context.Background()
+	s, err := p.service(ctx, ref)
+	require.NoError(t, err)
+	m.Touch(plat.ServiceID)
+	s.Properties.Visibility.Subscriptions = append(s.Properties.Visibility.Subscriptions, ptr(customer))
+	poller, err := p.platform().NewPrivateLinkServicesClient().BeginCreateOrUpdate(withETag(ctx, s.Etag), s.group, *s.Name, s.PrivateLinkService, nil)
+	if err == nil {
+		_, err = poller.PollUntilDone(ctx, nil)
+	}
+	err = classify("PrivateLinkServices.CreateOrUpdate", "Microsoft.Network/privateLinkServices/write", err)
+	assert.Equal(t, cloud.Retryable, cloud.KindOf(err), "a stale ETag is refused and worth a retry: %v", err)
+	assert.Contains(t, err.Error(), "changed concurrently")
+
+	// The retry reads afresh and succeeds.
+	require.NoError(t, p.AllowAccount(ctx, ref, customer))
+	_, err = m.CreateEndpoint(customer, plat.Alias)
+	assert.NoError(t, err, "the customer sees the service")
+}
+
+func TestLongRunningOperationFailure(t *testing.T) {
+	p, m, _, _ := setup(t)
+	require.NoError(t, m.Grant(customer, customerService, aztest.PlatformSubscription, nil))
+	m.FailCreateEndpoint = true
+	_, err := p.CreateEndpoint(context.Background(), cloud.EndpointSpec{Env: ref, Service: customerService, Token: "t1", Description: "Acme"})
+	assert.Equal(t, cloud.Retryable, cloud.KindOf(err), "a failed operation is retried: %v", err)
+	ep, err := p.CreateEndpoint(context.Background(), cloud.EndpointSpec{Env: ref, Service: customerService, Token: "t1", Description: "Acme"})
+	require.NoError(t, err)
+	assert.Equal(t, cloud.StatePendingAcceptance, ep.State)
+}
+
+func TestRequestMessageAtMost140(t *testing.T) {
+	p, m, _, _ := setup(t)
+	require.NoError(t, m.Grant(customer, customerService, aztest.PlatformSubscription, nil))
+	long := make([]byte, 141)
+	for i := range long {
+		long[i] = 'x'
+	}
+	_, err := p.CreateEndpoint(context.Background(), cloud.EndpointSpec{Env: ref, Service: customerService, Token: "t", Description: string(long)})
+	assert.Equal(t, cloud.Invalid, cloud.KindOf(err))
+}
+
+func TestErrorClassification(t *testing.T) {
+	for status, kind := range map[int]cloud.Kind{429: cloud.Retryable, 409: cloud.Retryable, 412: cloud.Retryable, 500: cloud.Retryable, 503: cloud.Retryable,
+		401: cloud.AccessDenied, 403: cloud.AccessDenied, 404: cloud.NotFound, 400: cloud.Invalid} {
+		err := classify("PrivateEndpoints.CreateOrUpdate", "Microsoft.Network/privateEndpoints/write", responseError(status))
+		assert.Equal(t, kind, cloud.KindOf(err), "%d", status)
+		if kind == cloud.AccessDenied {
+			assert.Contains(t, err.Error(), "lacks Microsoft.Network/privateEndpoints/write")
+		}
+	}
+}
+
+func TestParseOptions(t *testing.T) {
+	o, err := ParseOptions([]byte(`{"subscriptionId": "s", "resourceGroups": ["rg"], "endpointResourceGroup": "rg-pe",
+		"subnetId": "/subscriptions/s/resourceGroups/rg/providers/Microsoft.Network/virtualNetworks/v/subnets/pe"}`))
+	require.NoError(t, err)
+	assert.Equal(t, []string{"rg"}, o.ResourceGroups)
+	_, err = ParseOptions([]byte(`{"subnetId": "not-an-id"}`))
+	assert.ErrorContains(t, err, "azure.subscriptionId is required")
+	assert.ErrorContains(t, err, "azure.subnetId must be a subnet's resource ID")
+	_, err = ParseOptions([]byte(`{"subscriptionID": "s"}`))
+	assert.ErrorContains(t, err, `did you mean "subscriptionId"?`)
+}
