@@ -86,12 +86,15 @@ func (e *enablement) validate(ctx workflow.Context, raw json.RawMessage) error {
 	e.upsert(ctx, SAProject.ValueSet(clip(req.ProjectID)), SAEnvironment.ValueSet(clip(req.Environment)),
 		SACloud.ValueSet(clip(req.Cloud)), SACustomerAccount.ValueSet(clip(req.CustomerAccount)))
 
-	named := !hasField(problems, "projectId", "environment", "cloud")
-	if err == nil && named && e.id != req.WorkflowID() {
+	// The platform checks need one read-only cloud call: only a request
+	// whose own fields are valid gets it, so that a bad request (port 443 on
+	// Azure, say) is refused before any call.
+	lookup := err == nil && len(problems) == 0
+	if err == nil && !hasField(problems, "projectId", "environment", "cloud") && e.id != req.WorkflowID() {
 		problems = append(problems, request.FieldError{Field: "workflowId", Value: e.id, Problem: "does not match the request",
 			Fix: "start it with --workflow-id " + req.WorkflowID() + " (one enablement per project, environment and cloud)"})
 	}
-	if err == nil && named {
+	if lookup {
 		e.ref = cloud.EnvRef{Cloud: req.Cloud, Region: req.Region, Project: req.ProjectID, Environment: req.Environment}
 		var found activities.EnvLookup
 		if err := workflow.ExecuteActivity(act(ctx, "look up the platform environment"), a.LookupEnvironment, e.ref).Get(ctx, &found); err != nil {

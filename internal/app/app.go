@@ -15,6 +15,7 @@ import (
 	"github.com/linkwright/linkwright/activities"
 	"github.com/linkwright/linkwright/internal/cloud"
 	"github.com/linkwright/linkwright/internal/cloud/aws"
+	"github.com/linkwright/linkwright/internal/cloud/azure"
 	"github.com/linkwright/linkwright/internal/cloud/sim"
 	"github.com/linkwright/linkwright/internal/config"
 	"github.com/linkwright/linkwright/internal/probe"
@@ -26,8 +27,13 @@ import (
 type Option func(*options)
 
 type options struct {
-	prober activities.Prober
+	prober   activities.Prober
+	provider cloud.Provider
 }
+
+// WithProvider replaces the configured cloud provider (tests use it to
+// reach a provider wired to an emulator's transport).
+func WithProvider(p cloud.Provider) Option { return func(o *options) { o.provider = p } }
 
 // WithProber replaces the connectivity prober (tests use it to reach
 // endpoints an emulator only pretends to create).
@@ -43,8 +49,22 @@ func NewWorker(c client.Client, cfg config.Config, log *zap.Logger, opts ...Opti
 	ctx, cancel := context.WithCancel(context.Background())
 	var provider cloud.Provider
 	var prober activities.Prober
-	switch cfg.Cloud {
-	case "aws":
+	switch {
+	case o.provider != nil:
+		provider, prober = o.provider, probe.New()
+	case cfg.Cloud == "azure":
+		azOpts, err := azure.ParseOptions(cfg.Azure)
+		if err != nil {
+			cancel()
+			return nil, nil, err
+		}
+		p, err := azure.New(azOpts)
+		if err != nil {
+			cancel()
+			return nil, nil, err
+		}
+		provider, prober = p, probe.New()
+	case cfg.Cloud == "aws":
 		awsOpts, err := aws.ParseOptions(cfg.AWS)
 		if err != nil {
 			cancel()

@@ -20,10 +20,12 @@ import (
 type Config struct {
 	// StateDir holds the simulated cloud and the file tracker's tickets.
 	StateDir string `json:"stateDir"`
-	// Cloud selects the cloud provider: "sim" (default) or "aws".
+	// Cloud selects the cloud provider: "sim" (default), "aws" or "azure".
 	Cloud string `json:"cloud"`
 	// AWS configures the AWS provider (cloud "aws"); see the README.
 	AWS json.RawMessage `json:"aws,omitempty"`
+	// Azure configures the Azure provider (cloud "azure"); see the README.
+	Azure json.RawMessage `json:"azure,omitempty"`
 	// Tracker selects the ticket tracker: "file" (default).
 	Tracker string `json:"tracker"`
 	// UIURL is the Temporal Web UI, linked from ticket notes.
@@ -173,11 +175,11 @@ func (c *Config) finish() error {
 		p.WebUI = strings.TrimRight(c.UIURL, "/") + "/namespaces/" + c.Namespace
 	}
 	switch c.Cloud {
-	case "sim", "aws":
+	case "sim", "aws", "azure":
 	case "":
 		c.Cloud = "sim"
 	default:
-		return fmt.Errorf("cloud %q is not available in this build: use \"sim\" or \"aws\"", c.Cloud)
+		return fmt.Errorf("cloud %q is not available in this build: use \"sim\", \"aws\" or \"azure\"", c.Cloud)
 	}
 	switch c.Tracker {
 	case "file":

@@ -53,7 +53,7 @@ func TestParseErrors(t *testing.T) {
 	c = Default()
 	assert.ErrorContains(t, Parse([]byte(`{"policy": {"Approvers": ["a@x"]}}`), &c), `field "policy.Approvers": did you mean "approvers"?`)
 	c = Default()
-	assert.ErrorContains(t, Parse([]byte(`{"cloud": "gcp"}`), &c), `cloud "gcp" is not available in this build: use "sim" or "aws"`)
+	assert.ErrorContains(t, Parse([]byte(`{"cloud": "gcp"}`), &c), `cloud "gcp" is not available in this build: use "sim", "aws" or "azure"`)
 	c = Default()
 	require.NoError(t, Parse([]byte(`{"cloud": "aws", "aws": {"vpcId": "vpc-1"}}`), &c))
 	assert.JSONEq(t, `{"vpcId": "vpc-1"}`, string(c.AWS), "the aws section is the provider's to read")

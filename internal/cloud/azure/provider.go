@@ -115,6 +115,12 @@ func New(opts Options) (*Provider, error) {
 	return newProvider(opts, cred, nil), nil
 }
 
+// NewFor returns a provider with the given credential and HTTP transport:
+// for emulators and tests (such as aztest's model behind the SDK's fakes).
+func NewFor(opts Options, cred azcore.TokenCredential, transport policy.Transporter) *Provider {
+	return newProvider(opts, cred, transport)
+}
+
 func newProvider(opts Options, cred azcore.TokenCredential, transport policy.Transporter) *Provider {
 	if opts.MaxRetries <= 0 {
 		opts.MaxRetries = 3
