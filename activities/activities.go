@@ -188,10 +188,12 @@ func (a *Activities) AwaitConnectionRequest(ctx context.Context, in Accounts) ([
 	return pending, nil
 }
 
-// Connections names connections on an environment.
+// Connections names connections on an environment; Reason says why they
+// are rejected.
 type Connections struct {
-	Env cloud.EnvRef `json:"env"`
-	IDs []string     `json:"ids"`
+	Env    cloud.EnvRef `json:"env"`
+	IDs    []string     `json:"ids"`
+	Reason string       `json:"reason,omitempty"`
 }
 
 // AcceptConnections accepts the customer's connection requests.
@@ -201,7 +203,7 @@ func (a *Activities) AcceptConnections(ctx context.Context, in Connections) erro
 
 // RejectConnections rejects them (a rejection, or undo of an accept).
 func (a *Activities) RejectConnections(ctx context.Context, in Connections) error {
-	return cloudErr(a.Cloud.RejectConnections(ctx, in.Env, in.IDs))
+	return cloudErr(a.Cloud.RejectConnections(ctx, in.Env, in.IDs, in.Reason))
 }
 
 // PlatformCheck asks whether the customer's side of the link works.

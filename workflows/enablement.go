@@ -42,6 +42,8 @@ type enablement struct {
 	verified *CustomerVerified
 	// cancelled is set by the cancel decision, which then stops the runbook.
 	cancelled *ended
+	// ending is how the run ends, once finish knows it.
+	ending *ended
 	stop      workflow.CancelFunc
 	// childRunning and childGate track the reverse link for forwarding.
 	childRunning bool
@@ -250,7 +252,7 @@ func (e *enablement) acceptConnection(ctx workflow.Context) error {
 		var end *ended
 		if errors.As(err, &end) {
 			// A rejected request is rejected in the cloud too.
-			_ = workflow.ExecuteActivity(act(ctx, "reject the connection"), a.RejectConnections, activities.Connections{Env: e.ref, IDs: ids}).Get(ctx, nil)
+			_ = workflow.ExecuteActivity(act(ctx, "reject the connection"), a.RejectConnections, activities.Connections{Env: e.ref, IDs: ids, Reason: end.Why}).Get(ctx, nil)
 		}
 		return err
 	}
@@ -260,7 +262,9 @@ func (e *enablement) acceptConnection(ctx workflow.Context) error {
 		return err
 	}
 	e.compensate("reject connection "+strings.Join(ids, ", "), func(ctx workflow.Context) error {
-		return workflow.ExecuteActivity(act(ctx, "undo: reject the connection"), a.RejectConnections, in).Get(ctx, nil)
+		undo := in
+		undo.Reason = "the PrivateLink request ended: " + e.endReason()
+		return workflow.ExecuteActivity(act(ctx, "undo: reject the connection"), a.RejectConnections, undo).Get(ctx, nil)
 	})
 	e.audit(ctx, "linkwright", "accepted the connection", strings.Join(ids, ", ")+" approved by "+d.Approver)
 	return nil
@@ -336,6 +340,14 @@ func (e *enablement) reverseLink(ctx workflow.Context) error {
 
 func (e *enablement) reverseID() string { return e.id + "/reverse" }
 
+// endReason is why the run is ending, for undo steps that can say so.
+func (e *enablement) endReason() string {
+	if e.ending != nil {
+		return e.ending.Outcome + " (" + e.ending.Why + ")"
+	}
+	return "undone"
+}
+
 // --- 6. the customer confirms
 
 func (e *enablement) awaitCustomerConfirmation(ctx workflow.Context) error {
@@ -409,6 +421,7 @@ func (e *enablement) finish(ctx workflow.Context, err error) (Result, error) {
 		_ = e.note(dctx, "Linkwright stopped on an error it cannot retry:\n\n    "+err.Error()+"\n\nNothing was undone. Fix the cause and start the enablement again: steps already done are found and skipped.")
 		return Result{Outcome: string(PhaseFailed), Status: e.st}, err
 	}
+	e.ending = end
 	e.setPhase(dctx, PhaseUndoing, WaitingOnCloud, "undoing completed steps in reverse order")
 	failed := e.undoAll(dctx)
 	_ = e.reply(dctx, e.endMessage(end))

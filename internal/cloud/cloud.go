@@ -30,9 +30,10 @@ type Provider interface {
 	// from one customer account.
 	Connections(ctx context.Context, ref EnvRef, account string) ([]Connection, error)
 	// AcceptConnections accepts connection requests; one already accepted
-	// is success. RejectConnections rejects them, accepted or not.
+	// is success. RejectConnections rejects them, accepted or not; the
+	// reason goes where the cloud keeps one (Azure's connection description).
 	AcceptConnections(ctx context.Context, ref EnvRef, ids []string) error
-	RejectConnections(ctx context.Context, ref EnvRef, ids []string) error
+	RejectConnections(ctx context.Context, ref EnvRef, ids []string, reason string) error
 
 	// TargetHealth reports the health of the platform's targets per port.
 	TargetHealth(ctx context.Context, ref EnvRef, ports []int) ([]Target, error)

@@ -92,8 +92,8 @@ func (p *Provider) AcceptConnections(ctx context.Context, ref cloud.EnvRef, ids 
 }
 
 // RejectConnections implements cloud.Provider. Connections gone or
-// already closed are left alone.
-func (p *Provider) RejectConnections(ctx context.Context, ref cloud.EnvRef, ids []string) error {
+// already closed are left alone. EC2 keeps no reason: it is on the ticket.
+func (p *Provider) RejectConnections(ctx context.Context, ref cloud.EnvRef, ids []string, _ string) error {
 	const op = "RejectVpcEndpointConnections"
 	serviceID, states, err := p.byID(ctx, ref, ids)
 	if err != nil {

@@ -65,15 +65,26 @@ func connection(c *armnetwork.PrivateEndpointConnection) cloud.Connection {
 // AcceptConnections implements cloud.Provider: approving an approved
 // connection is success.
 func (p *Provider) AcceptConnections(ctx context.Context, ref cloud.EnvRef, ids []string) error {
-	return p.decide(ctx, ref, ids, true)
+	return p.decide(ctx, ref, ids, true, "Approved by Linkwright")
 }
 
-// RejectConnections implements cloud.Provider.
-func (p *Provider) RejectConnections(ctx context.Context, ref cloud.EnvRef, ids []string) error {
-	return p.decide(ctx, ref, ids, false)
+// RejectConnections implements cloud.Provider: the reason goes in the
+// connection's description, which the customer sees.
+func (p *Provider) RejectConnections(ctx context.Context, ref cloud.EnvRef, ids []string, reason string) error {
+	if reason == "" {
+		reason = "Rejected by Linkwright"
+	}
+	return p.decide(ctx, ref, ids, false, clip(reason, 140))
 }
 
-func (p *Provider) decide(ctx context.Context, ref cloud.EnvRef, ids []string, approve bool) error {
+func clip(s string, n int) string {
+	if len(s) > n {
+		return s[:n]
+	}
+	return s
+}
+
+func (p *Provider) decide(ctx context.Context, ref cloud.EnvRef, ids []string, approve bool, description string) error {
 	const op = "PrivateLinkServices.UpdatePrivateEndpointConnection"
 	const perm = "Microsoft.Network/privateLinkServices/privateEndpointConnections/write"
 	s, err := p.service(ctx, ref)
@@ -91,14 +102,14 @@ func (p *Provider) decide(ctx context.Context, ref cloud.EnvRef, ids []string, a
 			return err
 		}
 		state := connection(&got.PrivateEndpointConnection).State
-		status, description := "Approved", "Approved by Linkwright"
+		status := "Approved"
 		switch {
 		case approve && state == cloud.StateAvailable, !approve && state.Terminal():
 			continue
 		case approve && state != cloud.StatePendingAcceptance:
 			return cloud.Errorf(cloud.Conflict, op, "connection %s is %s and cannot be approved; the customer must create a new private endpoint", id, state)
 		case !approve:
-			status, description = "Rejected", "Rejected by Linkwright"
+			status = "Rejected"
 		}
 		conn := got.PrivateEndpointConnection
 		if conn.Properties == nil {

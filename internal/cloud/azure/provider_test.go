@@ -148,3 +148,19 @@ func TestParseOptions(t *testing.T) {
 	_, err = ParseOptions([]byte(`{"subscriptionID": "s"}`))
 	assert.ErrorContains(t, err, `did you mean "subscriptionId"?`)
 }
+
+func TestRejectionReasonIsTheConnectionsDescription(t *testing.T) {
+	p, m, _, plat := setup(t)
+	ctx := context.Background()
+	require.NoError(t, p.AllowAccount(ctx, ref, customer))
+	conn, err := m.CreateEndpoint(customer, plat.Alias)
+	require.NoError(t, err)
+	require.NoError(t, p.RejectConnections(ctx, ref, []string{conn}, "the subscription is not on the contract"))
+	s, err := p.service(ctx, ref)
+	require.NoError(t, err)
+	got, err := p.platform().NewPrivateLinkServicesClient().GetPrivateEndpointConnection(ctx, s.group, *s.Name, conn, nil)
+	require.NoError(t, err)
+	st := got.Properties.PrivateLinkServiceConnectionState
+	assert.Equal(t, "Rejected", *st.Status)
+	assert.Equal(t, "the subscription is not on the contract", *st.Description, "the customer sees why")
+}

@@ -115,8 +115,8 @@ func Run(t *testing.T, h Harness) {
 	t.Run("reject is final and repeatable", func(t *testing.T) {
 		id, err := h.Customer.CreateEndpoint(h.Account, env.ServiceName)
 		require.NoError(t, err)
-		require.NoError(t, p.RejectConnections(ctx, h.Env, []string{id}))
-		require.NoError(t, p.RejectConnections(ctx, h.Env, []string{id}), "rejecting twice is harmless")
+		require.NoError(t, p.RejectConnections(ctx, h.Env, []string{id}, "not the customer's account"))
+		require.NoError(t, p.RejectConnections(ctx, h.Env, []string{id}, "not the customer's account"), "rejecting twice is harmless")
 		assert.Equal(t, cloud.StateRejected, stateOf(t, p, h, id))
 		err = p.AcceptConnections(ctx, h.Env, []string{id})
 		assert.Error(t, err, "a rejected connection cannot be accepted")

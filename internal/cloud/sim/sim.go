@@ -226,7 +226,7 @@ func (c *Cloud) AcceptConnections(_ context.Context, ref cloud.EnvRef, ids []str
 }
 
 // RejectConnections implements cloud.Provider.
-func (c *Cloud) RejectConnections(_ context.Context, ref cloud.EnvRef, ids []string) error {
+func (c *Cloud) RejectConnections(_ context.Context, ref cloud.EnvRef, ids []string, _ string) error {
 	return c.update(func(st *state) error {
 		for _, id := range ids {
 			ep, err := st.connection(ref, id, "RejectConnections")
