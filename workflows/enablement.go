@@ -44,7 +44,7 @@ type enablement struct {
 	cancelled *ended
 	// ending is how the run ends, once finish knows it.
 	ending *ended
-	stop      workflow.CancelFunc
+	stop   workflow.CancelFunc
 	// childRunning and childGate track the reverse link for forwarding.
 	childRunning bool
 	childGate    string
