@@ -3,9 +3,6 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"fmt"
-	"net"
-	"slices"
 	"strings"
 	"testing"
 
@@ -22,17 +19,6 @@ import (
 	"github.com/linkwright/linkwright/workflows"
 )
 
-// vpceResolver answers the emulator's endpoint DNS names with loopback,
-// where the test's listener stands in for the customer's service.
-type vpceResolver struct{}
-
-func (vpceResolver) LookupHost(_ context.Context, host string) ([]string, error) {
-	if strings.HasSuffix(host, ".vpce.amazonaws.com") {
-		return []string{"127.0.0.1"}, nil
-	}
-	return nil, &net.DNSError{Err: "no such host", Name: host, IsNotFound: true}
-}
-
 // A bidirectional enablement for an AWS request, through the real
 // workflows and worker on a real dev server, against moto.
 func TestIntegrationAWSBidirectionalAgainstMoto(t *testing.T) {
@@ -42,19 +28,7 @@ func TestIntegrationAWSBidirectionalAgainstMoto(t *testing.T) {
 	plat := x.BuildPlatform(t, ref, "pro")
 
 	// The customer's service, as the platform reaches it through the endpoint.
-	customerSvc, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	defer customerSvc.Close()
-	go func() {
-		for {
-			conn, err := customerSvc.Accept()
-			if err != nil {
-				return
-			}
-			conn.Close()
-		}
-	}()
-	port := customerSvc.Addr().(*net.TCPAddr).Port
+	port := customerService(t)
 
 	t.Setenv("AWS_ACCESS_KEY_ID", "moto")
 	t.Setenv("AWS_SECRET_ACCESS_KEY", "moto")
@@ -63,9 +37,10 @@ func TestIntegrationAWSBidirectionalAgainstMoto(t *testing.T) {
 	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
 	cfg := testConfig(t)
 	cfg.Cloud = "aws"
+	var err error
 	cfg.AWS, err = json.Marshal(awsprovider.Options{Endpoint: x.URL(), VPCID: plat.VPCID, SubnetIDs: plat.SubnetIDs, SecurityGroupIDs: []string{plat.SecurityGroupID}})
 	require.NoError(t, err)
-	startWorker(t, c, cfg, app.WithProber(&probe.Prober{Resolver: vpceResolver{}, Timeout: 2e9}))
+	startWorker(t, c, cfg, app.WithProber(&probe.Prober{Resolver: suffixResolver(".vpce.amazonaws.com"), Timeout: 2e9}))
 
 	const custService = "com.amazonaws.vpce.us-east-1.vpce-svc-0123456789abcdef0"
 	req := request.Request{
@@ -109,15 +84,6 @@ func TestIntegrationAWSBidirectionalAgainstMoto(t *testing.T) {
 	assert.True(t, res.Status.Verification[0].OK(), res.Status.Verification[0].Diagnosis)
 	assert.True(t, strings.HasSuffix(res.Status.ReverseDNSName, ".vpce.amazonaws.com"), res.Status.ReverseDNSName)
 
-	var actions []string
-	total := 0
-	for a, n := range x.Calls {
-		if a == "GetCallerIdentity" {
-			continue
-		}
-		total += n
-		actions = append(actions, fmt.Sprintf("%s=%d", a, n))
-	}
-	slices.Sort(actions)
-	t.Logf("EC2 and ELB API calls for one bidirectional enablement (polls included): %d: %s", total, strings.Join(actions, " "))
+	total, detail := summarize(x.Calls, "GetCallerIdentity")
+	t.Logf("EC2 and ELB API calls for one bidirectional enablement (polls included): %d: %s", total, detail)
 }

@@ -3,10 +3,6 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"fmt"
-	"net"
-	"slices"
-	"strings"
 	"testing"
 	"time"
 
@@ -25,28 +21,6 @@ import (
 	"github.com/linkwright/linkwright/workflows"
 )
 
-// privatelinkResolver answers the model's private endpoint names with
-// loopback, where the test's listener stands in for the customer's service.
-type privatelinkResolver struct{}
-
-func (privatelinkResolver) LookupHost(_ context.Context, host string) ([]string, error) {
-	if strings.HasSuffix(host, ".azure.internal") {
-		return []string{"127.0.0.1"}, nil
-	}
-	return nil, &net.DNSError{Err: "no such host", Name: host, IsNotFound: true}
-}
-
-func armCalls(tr *aztest.Transport) (int, string) {
-	total := 0
-	var parts []string
-	for k, n := range tr.Calls {
-		total += n
-		parts = append(parts, fmt.Sprintf("%s=%d", k, n))
-	}
-	slices.Sort(parts)
-	return total, strings.Join(parts, " ")
-}
-
 // A bidirectional enablement for an Azure request, through the real
 // workflows and worker on a real dev server, against the armnetwork fakes
 // and the test model.
@@ -62,23 +36,11 @@ func TestIntegrationAzureBidirectional(t *testing.T) {
 		EndpointResourceGroup: "rg-endpoints",
 	}, &azfake.TokenCredential{}, tr)
 
-	customerSvc, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	defer customerSvc.Close()
-	go func() {
-		for {
-			conn, err := customerSvc.Accept()
-			if err != nil {
-				return
-			}
-			conn.Close()
-		}
-	}()
-	port := customerSvc.Addr().(*net.TCPAddr).Port
+	port := customerService(t)
 
 	cfg := testConfig(t)
 	cfg.Cloud = "azure"
-	startWorker(t, c, cfg, app.WithProvider(provider), app.WithProber(&probe.Prober{Resolver: privatelinkResolver{}, Timeout: 2 * time.Second}))
+	startWorker(t, c, cfg, app.WithProvider(provider), app.WithProber(&probe.Prober{Resolver: suffixResolver(".azure.internal"), Timeout: 2 * time.Second}))
 
 	const account = "00000000-1111-2222-3333-444444444444"
 	const custService = "/subscriptions/00000000-1111-2222-3333-444444444444/resourceGroups/rg-orders/providers/Microsoft.Network/privateLinkServices/pls-orders"
@@ -92,7 +54,7 @@ func TestIntegrationAzureBidirectional(t *testing.T) {
 	require.NoError(t, err)
 	err = run.Get(context.Background(), nil)
 	require.ErrorContains(t, err, `services[0].port "443" is HTTPS`)
-	calls, _ := armCalls(tr)
+	calls, _ := summarize(tr.Calls)
 	assert.Zero(t, calls, "no ARM call for a request with port 443")
 
 	req := request.Request{
@@ -135,6 +97,6 @@ func TestIntegrationAzureBidirectional(t *testing.T) {
 	require.Len(t, res.Status.Verification, 1)
 	assert.True(t, res.Status.Verification[0].OK(), res.Status.Verification[0].Diagnosis)
 
-	total, detail := armCalls(tr)
+	total, detail := summarize(tr.Calls)
 	t.Logf("ARM calls for one bidirectional enablement (polls included): %d: %s", total, detail)
 }

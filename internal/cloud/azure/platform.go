@@ -138,6 +138,16 @@ type balancer struct {
 	frontend string // the frontend IP configuration the service uses
 }
 
+// serviceAndBalancer finds the platform's service and its load balancer.
+func (p *Provider) serviceAndBalancer(ctx context.Context, ref cloud.EnvRef) (pls, balancer, error) {
+	s, err := p.service(ctx, ref)
+	if err != nil {
+		return s, balancer{}, err
+	}
+	b, err := p.balancer(ctx, s)
+	return s, b, err
+}
+
 func (p *Provider) balancer(ctx context.Context, s pls) (balancer, error) {
 	const op = "LoadBalancers.Get"
 	if s.Properties == nil || len(s.Properties.LoadBalancerFrontendIPConfigurations) == 0 {
@@ -176,11 +186,7 @@ func (p *Provider) OpenPorts(ctx context.Context, ref cloud.EnvRef, ports []int)
 	if err := refuse443(op, ports); err != nil {
 		return err
 	}
-	s, err := p.service(ctx, ref)
-	if err != nil {
-		return err
-	}
-	b, err := p.balancer(ctx, s)
+	s, b, err := p.serviceAndBalancer(ctx, ref)
 	if err != nil {
 		return err
 	}
@@ -287,11 +293,7 @@ func (p *Provider) securityRules(ctx context.Context, s pls, ports []int, add bo
 
 // ClosePorts implements cloud.Provider.
 func (p *Provider) ClosePorts(ctx context.Context, ref cloud.EnvRef, ports []int) error {
-	s, err := p.service(ctx, ref)
-	if err != nil {
-		return err
-	}
-	b, err := p.balancer(ctx, s)
+	s, b, err := p.serviceAndBalancer(ctx, ref)
 	if err != nil {
 		return err
 	}
@@ -315,11 +317,7 @@ func (p *Provider) ClosePorts(ctx context.Context, ref cloud.EnvRef, ports []int
 // health for a rule here: a port counts as healthy when its rule sends to
 // a backend pool that has members.
 func (p *Provider) TargetHealth(ctx context.Context, ref cloud.EnvRef, ports []int) ([]cloud.Target, error) {
-	s, err := p.service(ctx, ref)
-	if err != nil {
-		return nil, err
-	}
-	b, err := p.balancer(ctx, s)
+	_, b, err := p.serviceAndBalancer(ctx, ref)
 	if err != nil {
 		return nil, err
 	}
