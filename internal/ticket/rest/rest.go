@@ -1,0 +1,173 @@
+// Package rest is the small HTTP client the ticket trackers share (their Go
+// libraries are not available here): JSON in and out, a timeout per call,
+// retries with backoff on 429 and 5xx that honour Retry-After, and errors
+// that say which call failed and why. Credentials are set on each request
+// by an Auth function and never appear in errors or logs.
+package rest
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Client calls one API.
+type Client struct {
+	// Base is the API's root URL, e.g. https://acme.zendesk.com.
+	Base string
+	// Auth sets credentials on a request.
+	Auth func(*http.Request)
+	// HTTP is the transport (a 30-second timeout by default).
+	HTTP *http.Client
+	// Retries is how many times a 429 or 5xx is retried (3 by default);
+	// Backoff is the first wait, doubled each time, unless the answer says
+	// Retry-After.
+	Retries int
+	Backoff time.Duration
+	// MaxWait caps a Retry-After (1 minute by default): beyond it the call
+	// fails as retryable, and the activity's retry policy waits instead.
+	MaxWait time.Duration
+}
+
+// Error is a failed call: which call, the HTTP status and what the API said.
+type Error struct {
+	Call   string // e.g. "Zendesk create ticket: POST /api/v2/tickets.json"
+	Status int
+	Body   string
+}
+
+func (e *Error) Error() string {
+	if e.Status == 0 {
+		return e.Call + ": " + e.Body
+	}
+	return fmt.Sprintf("%s: HTTP %d: %s", e.Call, e.Status, e.Body)
+}
+
+// Retryable reports whether trying the call again later may succeed.
+func (e *Error) Retryable() bool {
+	return e.Status == 0 || e.Status == http.StatusTooManyRequests || e.Status >= 500
+}
+
+// IsStatus reports whether err is a call that failed with the status.
+func IsStatus(err error, status int) bool {
+	var e *Error
+	return errors.As(err, &e) && e.Status == status
+}
+
+// Do sends method path with in as JSON (if not nil) and decodes the JSON
+// answer into out (if not nil). name says what the call is for, in errors.
+func (c *Client) Do(ctx context.Context, name, method, path string, in, out any) error {
+	call := name + ": " + method + " " + strings.SplitN(path, "?", 2)[0]
+	var body []byte
+	if in != nil {
+		var err error
+		if body, err = json.Marshal(in); err != nil {
+			return &Error{Call: call, Body: err.Error()}
+		}
+	}
+	hc := c.HTTP
+	if hc == nil {
+		hc = &http.Client{Timeout: 30 * time.Second}
+	}
+	retries, wait, maxWait := c.Retries, c.Backoff, c.MaxWait
+	if retries == 0 {
+		retries = 3
+	}
+	if wait == 0 {
+		wait = 500 * time.Millisecond
+	}
+	if maxWait == 0 {
+		maxWait = time.Minute
+	}
+	for attempt := 0; ; attempt++ {
+		req, err := http.NewRequestWithContext(ctx, method, strings.TrimRight(c.Base, "/")+path, bytes.NewReader(body))
+		if err != nil {
+			return &Error{Call: call, Body: err.Error()}
+		}
+		req.Header.Set("Accept", "application/json")
+		if in != nil {
+			req.Header.Set("Content-Type", "application/json")
+		}
+		if c.Auth != nil {
+			c.Auth(req)
+		}
+		resp, err := hc.Do(req)
+		if err != nil {
+			if ctx.Err() != nil || attempt >= retries {
+				return &Error{Call: call, Body: "no answer: " + err.Error()}
+			}
+			if !sleep(ctx, wait) {
+				return &Error{Call: call, Body: ctx.Err().Error()}
+			}
+			wait *= 2
+			continue
+		}
+		data, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+		resp.Body.Close()
+		if resp.StatusCode < 300 {
+			if out == nil || len(bytes.TrimSpace(data)) == 0 {
+				return nil
+			}
+			if err := json.Unmarshal(data, out); err != nil {
+				return &Error{Call: call, Status: resp.StatusCode, Body: "unexpected answer: " + err.Error()}
+			}
+			return nil
+		}
+		e := &Error{Call: call, Status: resp.StatusCode, Body: summary(data)}
+		if !e.Retryable() || attempt >= retries {
+			return e
+		}
+		delay := wait
+		if ra, ok := retryAfter(resp.Header.Get("Retry-After")); ok {
+			if ra > maxWait {
+				return e
+			}
+			delay = ra
+		}
+		if !sleep(ctx, delay) {
+			return e
+		}
+		wait *= 2
+	}
+}
+
+// retryAfter reads Retry-After as seconds or an HTTP date.
+func retryAfter(v string) (time.Duration, bool) {
+	if v == "" {
+		return 0, false
+	}
+	if secs, err := strconv.Atoi(strings.TrimSpace(v)); err == nil {
+		return time.Duration(secs) * time.Second, true
+	}
+	if t, err := http.ParseTime(v); err == nil {
+		return max(time.Until(t), 0), true
+	}
+	return 0, false
+}
+
+func sleep(ctx context.Context, d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return false
+	case <-t.C:
+		return true
+	}
+}
+
+// summary keeps an error answer short enough for a log line or a ticket.
+func summary(data []byte) string {
+	s := strings.Join(strings.Fields(string(data)), " ")
+	if len(s) > 300 {
+		s = s[:300] + "..."
+	}
+	return s
+}
