@@ -6,7 +6,9 @@ package main
 
 import (
 	"fmt"
+	"net/http"
 	"os"
+	"time"
 
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/contrib/envconfig"
@@ -16,6 +18,7 @@ import (
 	"github.com/linkwright/linkwright/internal/app"
 	"github.com/linkwright/linkwright/internal/config"
 	"github.com/linkwright/linkwright/internal/logging"
+	"github.com/linkwright/linkwright/internal/webhook"
 	"github.com/linkwright/linkwright/workflows"
 )
 
@@ -52,6 +55,17 @@ func run() error {
 		zap.String("tracker", cfg.Tracker), zap.String("stateDir", cfg.StateDir), zap.Strings("approvers", cfg.Policy.Approvers))
 	if len(cfg.Policy.Approvers) == 0 {
 		log.Warn("no approvers configured: every approval will be refused until policy.approvers is set in LINKWRIGHT_CONFIG")
+	}
+	if cfg.Webhooks.Listen != "" {
+		rc := &webhook.Receiver{Signaler: c, ZendeskSecret: cfg.Webhooks.ZendeskSecret, Log: log}
+		srv := &http.Server{Addr: cfg.Webhooks.Listen, Handler: rc.Handler(), ReadHeaderTimeout: 10 * time.Second}
+		go func() {
+			if err := srv.ListenAndServe(); err != nil && err != http.ErrServerClosed {
+				log.Error("webhook receiver stopped", zap.Error(err))
+			}
+		}()
+		defer srv.Close()
+		log.Info("webhook receiver listening", zap.String("addr", cfg.Webhooks.Listen), zap.Bool("zendesk", cfg.Webhooks.ZendeskSecret != ""))
 	}
 	// Run stops on SIGINT or SIGTERM, letting running activities finish.
 	return w.Run(worker.InterruptCh())

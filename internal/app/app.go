@@ -20,6 +20,7 @@ import (
 	"github.com/linkwright/linkwright/internal/config"
 	"github.com/linkwright/linkwright/internal/probe"
 	"github.com/linkwright/linkwright/internal/ticket"
+	"github.com/linkwright/linkwright/internal/ticket/zendesk"
 	"github.com/linkwright/linkwright/workflows"
 )
 
@@ -97,9 +98,18 @@ func NewWorker(c client.Client, cfg config.Config, log *zap.Logger, opts ...Opti
 	})
 	w.RegisterWorkflow(workflows.PrivateLinkEnablement)
 	w.RegisterWorkflow(workflows.PrivateLinkReverseLink)
+	var tracker ticket.Tracker = ticket.NewFile(cfg.TicketDir())
+	if cfg.Tracker == "zendesk" {
+		zo, err := zendesk.ParseOptions(cfg.Zendesk)
+		if err != nil {
+			cancel()
+			return nil, nil, err
+		}
+		tracker = zendesk.New(zo)
+	}
 	w.RegisterActivity(&activities.Activities{
 		Cloud:   provider,
-		Tracker: ticket.NewFile(cfg.TicketDir()),
+		Tracker: tracker,
 		Prober:  prober,
 		Policy:  policySource(cfg, log),
 	})

@@ -26,8 +26,14 @@ type Config struct {
 	AWS json.RawMessage `json:"aws,omitempty"`
 	// Azure configures the Azure provider (cloud "azure"); see the README.
 	Azure json.RawMessage `json:"azure,omitempty"`
-	// Tracker selects the ticket tracker: "file" (default).
+	// Tracker selects the ticket tracker: "file" (default) or "zendesk".
 	Tracker string `json:"tracker"`
+	// Zendesk configures the Zendesk tracker: url, email, token (better
+	// given as ZENDESK_API_TOKEN).
+	Zendesk json.RawMessage `json:"zendesk,omitempty"`
+	// Webhooks configures the receiver that turns ticket events into
+	// signals; it runs in the worker when Listen is set.
+	Webhooks Webhooks `json:"webhooks"`
 	// UIURL is the Temporal Web UI, linked from ticket notes.
 	UIURL string `json:"uiUrl"`
 	// Namespace is only used to build Web UI links; the client's namespace
@@ -37,6 +43,14 @@ type Config struct {
 	// workers), so that the fleet shares the cloud's API budget.
 	ActivitiesPerSecond float64 `json:"activitiesPerSecond"`
 	Policy              Policy  `json:"policy"`
+}
+
+// Webhooks configures the webhook receiver. Secrets are best given in the
+// environment: LINKWRIGHT_ZENDESK_WEBHOOK_SECRET.
+type Webhooks struct {
+	// Listen is the address, e.g. "127.0.0.1:8081"; empty turns it off.
+	Listen        string `json:"listen"`
+	ZendeskSecret string `json:"zendeskSecret"`
 }
 
 // Policy is what the workflows need from the configuration. The workflow
@@ -135,6 +149,9 @@ func Load() (Config, error) {
 	if v := os.Getenv("LINKWRIGHT_CLOUD"); v != "" {
 		c.Cloud = v
 	}
+	if v := os.Getenv("LINKWRIGHT_ZENDESK_WEBHOOK_SECRET"); v != "" {
+		c.Webhooks.ZendeskSecret = v
+	}
 	if v := os.Getenv("LINKWRIGHT_UI_URL"); v != "" {
 		c.UIURL = v
 		c.Policy.WebUI = ""
@@ -182,11 +199,11 @@ func (c *Config) finish() error {
 		return fmt.Errorf("cloud %q is not available in this build: use \"sim\", \"aws\" or \"azure\"", c.Cloud)
 	}
 	switch c.Tracker {
-	case "file":
+	case "file", "zendesk":
 	case "":
 		c.Tracker = "file"
 	default:
-		return fmt.Errorf("tracker %q is not available in this build: use \"file\"", c.Tracker)
+		return fmt.Errorf("tracker %q is not available in this build: use \"file\" or \"zendesk\"", c.Tracker)
 	}
 	if c.StateDir == "" {
 		c.StateDir = ".state"

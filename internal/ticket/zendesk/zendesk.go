@@ -9,9 +9,11 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"os"
 	"strconv"
 	"strings"
 
+	"github.com/linkwright/linkwright/internal/strictjson"
 	"github.com/linkwright/linkwright/internal/ticket"
 	"github.com/linkwright/linkwright/internal/ticket/rest"
 )
@@ -33,6 +35,34 @@ type Tracker struct {
 }
 
 var _ ticket.Tracker = (*Tracker)(nil)
+
+// ParseOptions reads the config's "zendesk" section strictly, then
+// ZENDESK_API_TOKEN, and checks it.
+func ParseOptions(raw []byte) (Options, error) {
+	var o Options
+	if len(raw) > 0 {
+		if err := strictjson.Decode(raw, &o); err != nil {
+			return o, fmt.Errorf("config zendesk: %w", err)
+		}
+	}
+	if v := os.Getenv("ZENDESK_API_TOKEN"); v != "" {
+		o.Token = v
+	}
+	var problems []string
+	if u, err := url.Parse(o.URL); err != nil || u.Scheme == "" || u.Host == "" {
+		problems = append(problems, "zendesk.url must be the account's URL, e.g. https://acme.zendesk.com")
+	}
+	if o.Email == "" {
+		problems = append(problems, "zendesk.email is required: the agent Linkwright acts as")
+	}
+	if o.Token == "" {
+		problems = append(problems, "the Zendesk API token is required: set ZENDESK_API_TOKEN")
+	}
+	if len(problems) > 0 {
+		return o, fmt.Errorf("config: %s", strings.Join(problems, "; "))
+	}
+	return o, nil
+}
 
 // New returns a tracker; it makes no call.
 func New(o Options) *Tracker {

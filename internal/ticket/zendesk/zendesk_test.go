@@ -167,3 +167,15 @@ func TestBadCredentialsSayWhichCall(t *testing.T) {
 	assert.Contains(t, err.Error(), "Zendesk find ticket: GET /api/v2/tickets.json: HTTP 401")
 	assert.NotContains(t, err.Error(), "wrong")
 }
+
+func TestParseOptions(t *testing.T) {
+	t.Setenv("ZENDESK_API_TOKEN", "from-env")
+	o, err := ParseOptions([]byte(`{"url": "https://acme.zendesk.com", "email": "ops@platform.example"}`))
+	require.NoError(t, err)
+	assert.Equal(t, "from-env", o.Token, "the token comes from the environment")
+	t.Setenv("ZENDESK_API_TOKEN", "")
+	_, err = ParseOptions([]byte(`{"url": "acme"}`))
+	assert.ErrorContains(t, err, "zendesk.url must be the account's URL")
+	assert.ErrorContains(t, err, "zendesk.email is required")
+	assert.ErrorContains(t, err, "set ZENDESK_API_TOKEN")
+}

@@ -1,0 +1,135 @@
+package webhook
+
+import (
+	"bytes"
+	"context"
+	"net/http"
+	"net/http/httptest"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	commonpb "go.temporal.io/api/common/v1"
+	workflowpb "go.temporal.io/api/workflow/v1"
+	"go.temporal.io/api/workflowservice/v1"
+
+	"github.com/linkwright/linkwright/workflows"
+)
+
+type sent struct{ id, signal string }
+
+type fakeSignaler struct {
+	running map[string]string // ticket -> workflow ID
+	queries []string
+	sent    []sent
+}
+
+func (f *fakeSignaler) ListWorkflow(_ context.Context, req *workflowservice.ListWorkflowExecutionsRequest) (*workflowservice.ListWorkflowExecutionsResponse, error) {
+	f.queries = append(f.queries, req.Query)
+	resp := &workflowservice.ListWorkflowExecutionsResponse{}
+	for key, id := range f.running {
+		if bytes.Contains([]byte(req.Query), []byte("'"+key+"'")) {
+			resp.Executions = append(resp.Executions, &workflowpb.WorkflowExecutionInfo{Execution: &commonpb.WorkflowExecution{WorkflowId: id}})
+		}
+	}
+	return resp, nil
+}
+
+func (f *fakeSignaler) SignalWorkflow(_ context.Context, id, _, name string, _ any) error {
+	f.sent = append(f.sent, sent{id, name})
+	return nil
+}
+
+var now = time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC)
+
+func setup() (*Receiver, *fakeSignaler) {
+	f := &fakeSignaler{running: map[string]string{"4242": "privatelink/abcd1234efgh5/production/aws"}}
+	return &Receiver{Signaler: f, ZendeskSecret: "whsec", Now: func() time.Time { return now }}, f
+}
+
+func post(rc *Receiver, body string, header http.Header) *httptest.ResponseRecorder {
+	req := httptest.NewRequest(http.MethodPost, "/webhooks/zendesk", bytes.NewBufferString(body))
+	for k, v := range header {
+		req.Header[k] = v
+	}
+	rec := httptest.NewRecorder()
+	rc.Handler().ServeHTTP(rec, req)
+	return rec
+}
+
+func signed(secret string, at time.Time, body string) http.Header {
+	ts := at.Format(time.RFC3339)
+	return http.Header{
+		"X-Zendesk-Webhook-Signature-Timestamp": {ts},
+		"X-Zendesk-Webhook-Signature":           {ZendeskSignature(secret, ts, []byte(body))},
+	}
+}
+
+const body = `{"ticket": "4242", "tags": "privatelink privatelink:endpoint-created vip"}`
+
+func TestZendeskSignedWebhookSignals(t *testing.T) {
+	rc, f := setup()
+	rec := post(rc, body, signed("whsec", now.Add(-time.Minute), body))
+	require.Equal(t, http.StatusOK, rec.Code, rec.Body.String())
+	assert.Equal(t, []sent{{"privatelink/abcd1234efgh5/production/aws", workflows.SignalCustomerEndpointCreated}}, f.sent)
+	assert.Equal(t, []string{"PrivateLinkTicket = '4242' AND ExecutionStatus = 'Running'"}, f.queries)
+}
+
+func TestZendeskRefusesUnsignedBadAndStale(t *testing.T) {
+	cases := map[string]http.Header{
+		"missing":         {},
+		"bad signature":   signed("not-the-secret", now, body),
+		"stale":           signed("whsec", now.Add(-10*time.Minute), body),
+		"from the future": signed("whsec", now.Add(10*time.Minute), body),
+	}
+	for name, h := range cases {
+		rc, f := setup()
+		rec := post(rc, body, h)
+		assert.Equal(t, http.StatusUnauthorized, rec.Code, name)
+		assert.Empty(t, f.sent, name)
+		assert.Empty(t, f.queries, "%s: nothing is looked up for a refused request", name)
+	}
+	rc, f := setup()
+	tampered := signed("whsec", now, body)
+	rec := post(rc, `{"ticket": "4242", "tags": "privatelink:verified"}`, tampered)
+	assert.Equal(t, http.StatusUnauthorized, rec.Code, "a signature for another body")
+	assert.Empty(t, f.sent)
+}
+
+func TestUnknownTicketsAndTagsAreAcknowledged(t *testing.T) {
+	for _, b := range []string{
+		`{"ticket": "9999", "tags": "privatelink:access-granted"}`,
+		`{"ticket": "4242", "tags": ["vip", "billing"]}`,
+		`{"ticket": "42'42", "tags": "privatelink:verified"}`,
+	} {
+		rc, f := setup()
+		rec := post(rc, b, signed("whsec", now, b))
+		assert.Equal(t, http.StatusOK, rec.Code, b)
+		assert.Contains(t, rec.Body.String(), "ignored", b)
+		assert.Empty(t, f.sent, b)
+	}
+}
+
+func TestTagMapping(t *testing.T) {
+	for tag, want := range map[string]string{
+		"privatelink:endpoint-created":    workflows.SignalCustomerEndpointCreated,
+		"PrivateLink:Access-Granted":      workflows.SignalCustomerAccessGranted,
+		"privatelink_connection_accepted": workflows.SignalCustomerConnectionAccepted,
+		"privatelink-verified":            workflows.SignalCustomerVerified,
+	} {
+		got, ok := signalFor(tag)
+		assert.True(t, ok, tag)
+		assert.Equal(t, want, got, tag)
+	}
+	for _, tag := range []string{"privatelink", "privatelink:approve", "endpoint-created"} {
+		_, ok := signalFor(tag)
+		assert.False(t, ok, tag)
+	}
+}
+
+func TestUnconfiguredEndpointIsOff(t *testing.T) {
+	rc := &Receiver{Signaler: &fakeSignaler{}}
+	rec := post(rc, body, signed("", now, body))
+	assert.Equal(t, http.StatusNotFound, rec.Code)
+}

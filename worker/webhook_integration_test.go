@@ -1,0 +1,84 @@
+package main
+
+import (
+	"bytes"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/linkwright/linkwright/internal/cloud"
+	"github.com/linkwright/linkwright/internal/cloud/sim"
+	"github.com/linkwright/linkwright/internal/config"
+	"github.com/linkwright/linkwright/internal/devtest"
+	"github.com/linkwright/linkwright/internal/request"
+	"github.com/linkwright/linkwright/internal/webhook"
+	"github.com/linkwright/linkwright/workflows"
+)
+
+func zendeskHook(t *testing.T, url, secret, body string) (int, string) {
+	t.Helper()
+	ts := time.Now().UTC().Format(time.RFC3339)
+	req, err := http.NewRequest(http.MethodPost, url+"/webhooks/zendesk", bytes.NewBufferString(body))
+	require.NoError(t, err)
+	req.Header.Set("X-Zendesk-Webhook-Signature-Timestamp", ts)
+	req.Header.Set("X-Zendesk-Webhook-Signature", webhook.ZendeskSignature(secret, ts, []byte(body)))
+	resp, err := http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	out, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(out)
+}
+
+// A signed webhook from the ticket moves a waiting enablement on: the
+// customer connected without anyone typing a temporal command, and the
+// next poll is an hour away.
+func TestIntegrationSignedWebhookMovesAWaitingEnablement(t *testing.T) {
+	c := devtest.Client(t)
+	cfg := testConfig(t)
+	cfg.Policy.PollInitial = config.Duration(time.Hour)
+	cfg.Policy.PollMax = config.Duration(time.Hour)
+	startWorker(t, c, cfg)
+	req := request.Request{
+		Company: "Hooli", RequestedBy: "sam@platform.example", ProjectID: "abcd1234efgh5", Environment: "staging",
+		Cloud: "aws", Region: "us-east-1", CustomerAccount: "410000000001", ConnectionType: "unidirectional",
+		Services: []request.Service{{Name: "kafka", Port: 9092}},
+	}
+	id := req.WorkflowID()
+	start(t, c, req)
+	st := waitFor(t, c, id, "the customer's turn", phase(workflows.PhaseAwaitingConnection))
+	env := platformService(t, cfg, cloud.EnvRef{Cloud: "aws", Project: req.ProjectID, Environment: req.Environment})
+	_, err := sim.Open(cfg.SimDir()).Customer("aws", req.CustomerAccount).CreateEndpoint(env.ServiceName)
+	require.NoError(t, err)
+
+	srv := httptest.NewServer((&webhook.Receiver{Signaler: c, ZendeskSecret: "whsec"}).Handler())
+	defer srv.Close()
+	body := `{"ticket": "` + st.Ticket + `", "tags": "privatelink privatelink:endpoint-created"}`
+
+	code, _ := zendeskHook(t, srv.URL, "forged", body)
+	assert.Equal(t, http.StatusUnauthorized, code, "a badly signed webhook is refused")
+	time.Sleep(time.Second)
+	assert.Equal(t, workflows.PhaseAwaitingConnection, status(t, c, id).Phase, "and moves nothing")
+
+	require.Eventually(t, func() bool {
+		code, out := zendeskHook(t, srv.URL, "whsec", body)
+		return code == http.StatusOK && bytes.Contains([]byte(out), []byte("signalled"))
+	}, 15*time.Second, 200*time.Millisecond, "the webhook finds the enablement by its ticket")
+	st = waitFor(t, c, id, "the gate, long before the next poll", gate(workflows.GateAcceptConnection))
+	assert.Contains(t, auditOf(st), "customer: "+workflows.SignalCustomerEndpointCreated)
+
+	_, err = update(c, id, workflows.Cancel, workflows.Cancellation{Approver: alice, Reason: "end of test"})
+	require.NoError(t, err)
+}
+
+func auditOf(st workflows.Status) []string {
+	var out []string
+	for _, a := range st.Audit {
+		out = append(out, a.Actor+": "+a.Action)
+	}
+	return out
+}
