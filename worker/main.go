@@ -57,7 +57,7 @@ func run() error {
 		log.Warn("no approvers configured: every approval will be refused until policy.approvers is set in LINKWRIGHT_CONFIG")
 	}
 	if cfg.Webhooks.Listen != "" {
-		rc := &webhook.Receiver{Signaler: c, ZendeskSecret: cfg.Webhooks.ZendeskSecret, Log: log}
+		rc := &webhook.Receiver{Signaler: c, ZendeskSecret: cfg.Webhooks.ZendeskSecret, GitHubSecret: cfg.Webhooks.GitHubSecret, Log: log}
 		srv := &http.Server{Addr: cfg.Webhooks.Listen, Handler: rc.Handler(), ReadHeaderTimeout: 10 * time.Second}
 		go func() {
 			if err := srv.ListenAndServe(); err != nil && err != http.ErrServerClosed {
@@ -65,7 +65,8 @@ func run() error {
 			}
 		}()
 		defer srv.Close()
-		log.Info("webhook receiver listening", zap.String("addr", cfg.Webhooks.Listen), zap.Bool("zendesk", cfg.Webhooks.ZendeskSecret != ""))
+		log.Info("webhook receiver listening", zap.String("addr", cfg.Webhooks.Listen),
+			zap.Bool("zendesk", cfg.Webhooks.ZendeskSecret != ""), zap.Bool("github", cfg.Webhooks.GitHubSecret != ""))
 	}
 	// Run stops on SIGINT or SIGTERM, letting running activities finish.
 	return w.Run(worker.InterruptCh())

@@ -20,6 +20,7 @@ import (
 	"github.com/linkwright/linkwright/internal/config"
 	"github.com/linkwright/linkwright/internal/probe"
 	"github.com/linkwright/linkwright/internal/ticket"
+	ghtracker "github.com/linkwright/linkwright/internal/ticket/github"
 	"github.com/linkwright/linkwright/internal/ticket/zendesk"
 	"github.com/linkwright/linkwright/workflows"
 )
@@ -98,14 +99,10 @@ func NewWorker(c client.Client, cfg config.Config, log *zap.Logger, opts ...Opti
 	})
 	w.RegisterWorkflow(workflows.PrivateLinkEnablement)
 	w.RegisterWorkflow(workflows.PrivateLinkReverseLink)
-	var tracker ticket.Tracker = ticket.NewFile(cfg.TicketDir())
-	if cfg.Tracker == "zendesk" {
-		zo, err := zendesk.ParseOptions(cfg.Zendesk)
-		if err != nil {
-			cancel()
-			return nil, nil, err
-		}
-		tracker = zendesk.New(zo)
+	tracker, err := newTracker(cfg)
+	if err != nil {
+		cancel()
+		return nil, nil, err
 	}
 	w.RegisterActivity(&activities.Activities{
 		Cloud:   provider,
@@ -114,6 +111,25 @@ func NewWorker(c client.Client, cfg config.Config, log *zap.Logger, opts ...Opti
 		Policy:  policySource(cfg, log),
 	})
 	return w, cancel, nil
+}
+
+// newTracker is the configured ticket tracker.
+func newTracker(cfg config.Config) (ticket.Tracker, error) {
+	switch cfg.Tracker {
+	case "zendesk":
+		o, err := zendesk.ParseOptions(cfg.Zendesk)
+		if err != nil {
+			return nil, err
+		}
+		return zendesk.New(o), nil
+	case "github":
+		o, err := ghtracker.ParseOptions(cfg.GitHub)
+		if err != nil {
+			return nil, err
+		}
+		return ghtracker.New(o)
+	}
+	return ticket.NewFile(cfg.TicketDir()), nil
 }
 
 // policySource re-reads the config so that a changed approver list reaches

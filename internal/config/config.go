@@ -26,11 +26,15 @@ type Config struct {
 	AWS json.RawMessage `json:"aws,omitempty"`
 	// Azure configures the Azure provider (cloud "azure"); see the README.
 	Azure json.RawMessage `json:"azure,omitempty"`
-	// Tracker selects the ticket tracker: "file" (default) or "zendesk".
+	// Tracker selects the ticket tracker: "file" (default), "zendesk" or
+	// "github".
 	Tracker string `json:"tracker"`
 	// Zendesk configures the Zendesk tracker: url, email, token (better
 	// given as ZENDESK_API_TOKEN).
 	Zendesk json.RawMessage `json:"zendesk,omitempty"`
+	// GitHub configures the GitHub Issues tracker: owner, repo, token
+	// (better given as GITHUB_TOKEN), apiUrl, internalNotes.
+	GitHub json.RawMessage `json:"github,omitempty"`
 	// Webhooks configures the receiver that turns ticket events into
 	// signals; it runs in the worker when Listen is set.
 	Webhooks Webhooks `json:"webhooks"`
@@ -46,11 +50,13 @@ type Config struct {
 }
 
 // Webhooks configures the webhook receiver. Secrets are best given in the
-// environment: LINKWRIGHT_ZENDESK_WEBHOOK_SECRET.
+// environment: LINKWRIGHT_ZENDESK_WEBHOOK_SECRET and
+// LINKWRIGHT_GITHUB_WEBHOOK_SECRET.
 type Webhooks struct {
 	// Listen is the address, e.g. "127.0.0.1:8081"; empty turns it off.
 	Listen        string `json:"listen"`
 	ZendeskSecret string `json:"zendeskSecret"`
+	GitHubSecret  string `json:"githubSecret"`
 }
 
 // Policy is what the workflows need from the configuration. The workflow
@@ -152,6 +158,9 @@ func Load() (Config, error) {
 	if v := os.Getenv("LINKWRIGHT_ZENDESK_WEBHOOK_SECRET"); v != "" {
 		c.Webhooks.ZendeskSecret = v
 	}
+	if v := os.Getenv("LINKWRIGHT_GITHUB_WEBHOOK_SECRET"); v != "" {
+		c.Webhooks.GitHubSecret = v
+	}
 	if v := os.Getenv("LINKWRIGHT_UI_URL"); v != "" {
 		c.UIURL = v
 		c.Policy.WebUI = ""
@@ -199,11 +208,11 @@ func (c *Config) finish() error {
 		return fmt.Errorf("cloud %q is not available in this build: use \"sim\", \"aws\" or \"azure\"", c.Cloud)
 	}
 	switch c.Tracker {
-	case "file", "zendesk":
+	case "file", "zendesk", "github":
 	case "":
 		c.Tracker = "file"
 	default:
-		return fmt.Errorf("tracker %q is not available in this build: use \"file\" or \"zendesk\"", c.Tracker)
+		return fmt.Errorf("tracker %q is not available in this build: use \"file\", \"zendesk\" or \"github\"", c.Tracker)
 	}
 	if c.StateDir == "" {
 		c.StateDir = ".state"

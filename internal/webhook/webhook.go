@@ -17,9 +17,11 @@ import (
 	"io"
 	"net/http"
 	"regexp"
+	"strconv"
 	"strings"
 	"time"
 
+	gh "github.com/google/go-github/v84/github"
 	"go.temporal.io/api/workflowservice/v1"
 	"go.uber.org/zap"
 
@@ -36,18 +38,20 @@ type Signaler interface {
 type Receiver struct {
 	Signaler Signaler
 	// ZendeskSecret is the Zendesk webhook's signing secret; empty turns
-	// the Zendesk endpoint off.
+	// the Zendesk endpoint off. GitHubSecret likewise for GitHub.
 	ZendeskSecret string
+	GitHubSecret  string
 	// Window is how old a signed request may be (5 minutes by default).
 	Window time.Duration
 	Now    func() time.Time
 	Log    *zap.Logger
 }
 
-// Handler routes /webhooks/zendesk.
+// Handler routes /webhooks/zendesk and /webhooks/github.
 func (rc *Receiver) Handler() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /webhooks/zendesk", rc.zendesk)
+	mux.HandleFunc("POST /webhooks/github", rc.github)
 	return mux
 }
 
@@ -125,6 +129,40 @@ func (rc *Receiver) zendesk(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	rc.deliver(w, r.Context(), "zendesk", unquote(ev.Ticket), splitTags(ev.Tags), ev.Detail)
+}
+
+// github takes GitHub's issues events: X-Hub-Signature-256 is checked with
+// go-github's ValidatePayload; a label added to an issue is the event, and
+// the issue's updated_at must be within the window (GitHub sends no signed
+// timestamp).
+func (rc *Receiver) github(w http.ResponseWriter, r *http.Request) {
+	if rc.GitHubSecret == "" {
+		http.Error(w, "the GitHub webhook is not configured on this worker", http.StatusNotFound)
+		return
+	}
+	payload, err := gh.ValidatePayload(r, []byte(rc.GitHubSecret))
+	if err != nil {
+		rc.refuse(w, r, "signature: "+err.Error())
+		return
+	}
+	if gh.WebHookType(r) != "issues" {
+		fmt.Fprintln(w, "ignored: not an issues event")
+		return
+	}
+	var ev gh.IssuesEvent
+	if err := json.Unmarshal(payload, &ev); err != nil || ev.Issue == nil {
+		http.Error(w, "the body is not an issues event", http.StatusBadRequest)
+		return
+	}
+	if rc.now().Sub(ev.Issue.GetUpdatedAt().Time).Abs() > rc.window() {
+		rc.refuse(w, r, "stale: the issue was updated at "+ev.Issue.GetUpdatedAt().String())
+		return
+	}
+	if ev.GetAction() != "labeled" || ev.Label == nil {
+		fmt.Fprintln(w, "ignored: not a label added")
+		return
+	}
+	rc.deliver(w, r.Context(), "github", strconv.Itoa(ev.Issue.GetNumber()), []string{ev.Label.GetName()}, "")
 }
 
 // unquote reads a JSON string or number as text.

@@ -3,6 +3,10 @@ package webhook
 import (
 	"bytes"
 	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"testing"
@@ -132,4 +136,45 @@ func TestUnconfiguredEndpointIsOff(t *testing.T) {
 	rc := &Receiver{Signaler: &fakeSignaler{}}
 	rec := post(rc, body, signed("", now, body))
 	assert.Equal(t, http.StatusNotFound, rec.Code)
+}
+
+func githubRequest(secret, event, body string) *http.Request {
+	req := httptest.NewRequest(http.MethodPost, "/webhooks/github", bytes.NewBufferString(body))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("X-GitHub-Event", event)
+	if secret != "" {
+		mac := hmac.New(sha256.New, []byte(secret))
+		mac.Write([]byte(body))
+		req.Header.Set("X-Hub-Signature-256", "sha256="+hex.EncodeToString(mac.Sum(nil)))
+	}
+	return req
+}
+
+func labeled(number int, label string, updated time.Time) string {
+	return fmt.Sprintf(`{"action": "labeled", "label": {"name": %q}, "issue": {"number": %d, "updated_at": %q}}`, label, number, updated.Format(time.RFC3339))
+}
+
+func TestGitHubSignedLabelSignals(t *testing.T) {
+	f := &fakeSignaler{running: map[string]string{"12": "privatelink/p/production/aws"}}
+	rc := &Receiver{Signaler: f, GitHubSecret: "ghsec", Now: func() time.Time { return now }}
+	body := labeled(12, "privatelink:access-granted", now)
+	rec := httptest.NewRecorder()
+	rc.Handler().ServeHTTP(rec, githubRequest("ghsec", "issues", body))
+	require.Equal(t, http.StatusOK, rec.Code, rec.Body.String())
+	assert.Equal(t, []sent{{"privatelink/p/production/aws", workflows.SignalCustomerAccessGranted}}, f.sent)
+
+	for name, req := range map[string]*http.Request{
+		"missing": githubRequest("", "issues", body),
+		"bad":     githubRequest("other", "issues", body),
+		"stale":   githubRequest("ghsec", "issues", labeled(12, "privatelink:access-granted", now.Add(-time.Hour))),
+	} {
+		f.sent = nil
+		rec := httptest.NewRecorder()
+		rc.Handler().ServeHTTP(rec, req)
+		assert.Equal(t, http.StatusUnauthorized, rec.Code, name)
+		assert.Empty(t, f.sent, name)
+	}
+	rec = httptest.NewRecorder()
+	rc.Handler().ServeHTTP(rec, githubRequest("ghsec", "issue_comment", body))
+	assert.Contains(t, rec.Body.String(), "ignored")
 }

@@ -24,16 +24,11 @@ type Client struct {
 	Base string
 	// Auth sets credentials on a request.
 	Auth func(*http.Request)
-	// HTTP is the transport (a 30-second timeout by default).
+	// HTTP is the client (a 30-second timeout and a retrying Transport by
+	// default).
 	HTTP *http.Client
-	// Retries is how many times a 429 or 5xx is retried (3 by default);
-	// Backoff is the first wait, doubled each time, unless the answer says
-	// Retry-After.
-	Retries int
+	// Backoff is the retrying transport's first wait (500ms by default).
 	Backoff time.Duration
-	// MaxWait caps a Retry-After (1 minute by default): beyond it the call
-	// fails as retryable, and the activity's retry policy waits instead.
-	MaxWait time.Duration
 }
 
 // Error is a failed call: which call, the HTTP status and what the API said.
@@ -74,9 +69,56 @@ func (c *Client) Do(ctx context.Context, name, method, path string, in, out any)
 	}
 	hc := c.HTTP
 	if hc == nil {
-		hc = &http.Client{Timeout: 30 * time.Second}
+		hc = &http.Client{Timeout: 30 * time.Second, Transport: &Transport{Backoff: c.Backoff}}
 	}
-	retries, wait, maxWait := c.Retries, c.Backoff, c.MaxWait
+	req, err := http.NewRequestWithContext(ctx, method, strings.TrimRight(c.Base, "/")+path, bytes.NewReader(body))
+	if err != nil {
+		return &Error{Call: call, Body: err.Error()}
+	}
+	req.Header.Set("Accept", "application/json")
+	if in != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	if c.Auth != nil {
+		c.Auth(req)
+	}
+	resp, err := hc.Do(req)
+	if err != nil {
+		return &Error{Call: call, Body: "no answer: " + err.Error()}
+	}
+	defer resp.Body.Close()
+	data, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+	if resp.StatusCode >= 300 {
+		return &Error{Call: call, Status: resp.StatusCode, Body: summary(data)}
+	}
+	if out == nil || len(bytes.TrimSpace(data)) == 0 {
+		return nil
+	}
+	if err := json.Unmarshal(data, out); err != nil {
+		return &Error{Call: call, Status: resp.StatusCode, Body: "unexpected answer: " + err.Error()}
+	}
+	return nil
+}
+
+// Transport retries with backoff, honouring Retry-After: a 429 for any
+// request (it was not processed), a 5xx or a failed connection only for
+// reads (a write may have been applied; the activity retries it after
+// reading first). A Retry-After beyond MaxWait is not waited for inside an
+// activity: the answer goes back and the activity's retry policy waits.
+type Transport struct {
+	Next    http.RoundTripper
+	Retries int           // 3 by default
+	Backoff time.Duration // 500ms by default, doubled each time
+	MaxWait time.Duration // 1 minute by default
+}
+
+// RoundTrip implements http.RoundTripper.
+func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
+	next := t.Next
+	if next == nil {
+		next = http.DefaultTransport
+	}
+	retries, wait, maxWait := t.Retries, t.Backoff, t.MaxWait
 	if retries == 0 {
 		retries = 3
 	}
@@ -86,53 +128,34 @@ func (c *Client) Do(ctx context.Context, name, method, path string, in, out any)
 	if maxWait == 0 {
 		maxWait = time.Minute
 	}
+	read := req.Method == http.MethodGet || req.Method == http.MethodHead
 	for attempt := 0; ; attempt++ {
-		req, err := http.NewRequestWithContext(ctx, method, strings.TrimRight(c.Base, "/")+path, bytes.NewReader(body))
-		if err != nil {
-			return &Error{Call: call, Body: err.Error()}
-		}
-		req.Header.Set("Accept", "application/json")
-		if in != nil {
-			req.Header.Set("Content-Type", "application/json")
-		}
-		if c.Auth != nil {
-			c.Auth(req)
-		}
-		resp, err := hc.Do(req)
-		if err != nil {
-			if ctx.Err() != nil || attempt >= retries {
-				return &Error{Call: call, Body: "no answer: " + err.Error()}
+		if attempt > 0 && req.GetBody != nil {
+			body, err := req.GetBody()
+			if err != nil {
+				return nil, err
 			}
-			if !sleep(ctx, wait) {
-				return &Error{Call: call, Body: ctx.Err().Error()}
-			}
-			wait *= 2
-			continue
+			req.Body = body
 		}
-		data, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
-		resp.Body.Close()
-		if resp.StatusCode < 300 {
-			if out == nil || len(bytes.TrimSpace(data)) == 0 {
-				return nil
-			}
-			if err := json.Unmarshal(data, out); err != nil {
-				return &Error{Call: call, Status: resp.StatusCode, Body: "unexpected answer: " + err.Error()}
-			}
-			return nil
-		}
-		e := &Error{Call: call, Status: resp.StatusCode, Body: summary(data)}
-		if !e.Retryable() || attempt >= retries {
-			return e
+		resp, err := next.RoundTrip(req)
+		retry := attempt < retries && ((err != nil && read) ||
+			(err == nil && (resp.StatusCode == http.StatusTooManyRequests || (read && resp.StatusCode >= 500))))
+		if !retry {
+			return resp, err
 		}
 		delay := wait
-		if ra, ok := retryAfter(resp.Header.Get("Retry-After")); ok {
-			if ra > maxWait {
-				return e
+		if err == nil {
+			if ra, ok := retryAfter(resp.Header.Get("Retry-After")); ok {
+				if ra > maxWait {
+					return resp, nil
+				}
+				delay = ra
 			}
-			delay = ra
+			io.Copy(io.Discard, io.LimitReader(resp.Body, 1<<16))
+			resp.Body.Close()
 		}
-		if !sleep(ctx, delay) {
-			return e
+		if !sleep(req.Context(), delay) {
+			return nil, req.Context().Err()
 		}
 		wait *= 2
 	}

@@ -2,6 +2,7 @@ package rest
 
 import (
 	"context"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"sync/atomic"
@@ -16,6 +17,8 @@ func TestRetriesHonourRetryAfter(t *testing.T) {
 	var calls atomic.Int32
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		assert.Equal(t, "Bearer secret", r.Header.Get("Authorization"))
+		body, _ := io.ReadAll(r.Body)
+		assert.JSONEq(t, `{"name": "x"}`, string(body), "the body is sent again on retry")
 		if calls.Add(1) == 1 {
 			w.Header().Set("Retry-After", "1")
 			w.WriteHeader(http.StatusTooManyRequests)
@@ -27,10 +30,10 @@ func TestRetriesHonourRetryAfter(t *testing.T) {
 	c := &Client{Base: srv.URL, Auth: func(r *http.Request) { r.Header.Set("Authorization", "Bearer secret") }, Backoff: time.Millisecond}
 	var out struct{ ID int }
 	start := time.Now()
-	require.NoError(t, c.Do(context.Background(), "Test get", http.MethodGet, "/things/7", nil, &out))
+	require.NoError(t, c.Do(context.Background(), "Test create", http.MethodPost, "/things", map[string]string{"name": "x"}, &out))
 	assert.Equal(t, 7, out.ID)
 	assert.Equal(t, int32(2), calls.Load())
-	assert.GreaterOrEqual(t, time.Since(start), time.Second, "waited the Retry-After")
+	assert.GreaterOrEqual(t, time.Since(start), time.Second, "waited the Retry-After; a 429 was not processed, so even a POST is retried")
 }
 
 func TestServerErrorsRetryThenFailRetryable(t *testing.T) {
@@ -41,13 +44,19 @@ func TestServerErrorsRetryThenFailRetryable(t *testing.T) {
 		w.Write([]byte("upstream   down"))
 	}))
 	defer srv.Close()
-	c := &Client{Base: srv.URL, Backoff: time.Millisecond, Retries: 2}
-	err := c.Do(context.Background(), "Test create", http.MethodPost, "/things?x=1", map[string]int{"a": 1}, nil)
+	c := &Client{Base: srv.URL, Backoff: time.Millisecond}
+	err := c.Do(context.Background(), "Test list", http.MethodGet, "/things?x=1", nil, nil)
 	var e *Error
 	require.ErrorAs(t, err, &e)
 	assert.True(t, e.Retryable())
-	assert.Equal(t, int32(3), calls.Load(), "one call and two retries")
-	assert.Equal(t, "Test create: POST /things: HTTP 502: upstream down", err.Error(), "says which call failed, without the query")
+	assert.Equal(t, int32(4), calls.Load(), "a read: one call and three retries")
+	assert.Equal(t, "Test list: GET /things: HTTP 502: upstream down", err.Error(), "says which call failed, without the query")
+
+	calls.Store(0)
+	err = c.Do(context.Background(), "Test create", http.MethodPost, "/things", map[string]int{"a": 1}, nil)
+	require.ErrorAs(t, err, &e)
+	assert.True(t, e.Retryable(), "the activity may retry it, after reading first")
+	assert.Equal(t, int32(1), calls.Load(), "a write that may have been applied is not repeated here")
 }
 
 func TestClientErrorsAreFinalAndKeepSecretsOut(t *testing.T) {

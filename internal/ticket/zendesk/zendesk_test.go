@@ -9,6 +9,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -108,7 +109,7 @@ func setup(t *testing.T) (*Tracker, *fakeZendesk) {
 	srv := httptest.NewServer(f)
 	t.Cleanup(srv.Close)
 	tr := New(Options{URL: srv.URL, Email: "ops@platform.example", Token: "tok"})
-	tr.api.Backoff = 1
+	tr.api.Backoff = time.Millisecond
 	return tr, f
 }
 
