@@ -44,10 +44,12 @@ const (
 	ErrEndpointClosed = "EndpointClosed"
 	// ErrTicketNotFound is a ticket key the tracker does not know.
 	ErrTicketNotFound = "TicketNotFound"
+	// ErrTicketConfig is a tracker call the tracker's configuration forbids.
+	ErrTicketConfig = "TicketConfig"
 )
 
 // NonRetryable lists the error types that retrying cannot fix.
-var NonRetryable = []string{string(cloud.NotFound), string(cloud.AccessDenied), string(cloud.Invalid), string(cloud.Conflict), ErrEndpointClosed, ErrTicketNotFound}
+var NonRetryable = []string{string(cloud.NotFound), string(cloud.AccessDenied), string(cloud.Invalid), string(cloud.Conflict), ErrEndpointClosed, ErrTicketNotFound, ErrTicketConfig}
 
 // notYet is a poll that found nothing yet: benign, so the SDK logs it at
 // debug level and counts no failure, as it is the normal state of a wait.
@@ -70,8 +72,11 @@ func cloudErr(err error) error {
 }
 
 func trackerErr(err error) error {
-	if errors.Is(err, ticket.ErrNotFound) {
+	switch {
+	case errors.Is(err, ticket.ErrNotFound):
 		return temporal.NewNonRetryableApplicationError(err.Error(), ErrTicketNotFound, err)
+	case errors.Is(err, ticket.ErrConfig):
+		return temporal.NewNonRetryableApplicationError(err.Error(), ErrTicketConfig, err)
 	}
 	return err
 }

@@ -57,7 +57,8 @@ func run() error {
 		log.Warn("no approvers configured: every approval will be refused until policy.approvers is set in LINKWRIGHT_CONFIG")
 	}
 	if cfg.Webhooks.Listen != "" {
-		rc := &webhook.Receiver{Signaler: c, ZendeskSecret: cfg.Webhooks.ZendeskSecret, GitHubSecret: cfg.Webhooks.GitHubSecret, Log: log}
+		rc := &webhook.Receiver{Signaler: c, Log: log, ZendeskSecret: cfg.Webhooks.ZendeskSecret, GitHubSecret: cfg.Webhooks.GitHubSecret,
+			JiraSecret: cfg.Webhooks.JiraSecret, ServiceNowSecret: cfg.Webhooks.ServiceNowSecret}
 		srv := &http.Server{Addr: cfg.Webhooks.Listen, Handler: rc.Handler(), ReadHeaderTimeout: 10 * time.Second}
 		go func() {
 			if err := srv.ListenAndServe(); err != nil && err != http.ErrServerClosed {
@@ -66,7 +67,8 @@ func run() error {
 		}()
 		defer srv.Close()
 		log.Info("webhook receiver listening", zap.String("addr", cfg.Webhooks.Listen),
-			zap.Bool("zendesk", cfg.Webhooks.ZendeskSecret != ""), zap.Bool("github", cfg.Webhooks.GitHubSecret != ""))
+			zap.Bool("zendesk", cfg.Webhooks.ZendeskSecret != ""), zap.Bool("github", cfg.Webhooks.GitHubSecret != ""),
+			zap.Bool("jira", cfg.Webhooks.JiraSecret != ""), zap.Bool("servicenow", cfg.Webhooks.ServiceNowSecret != ""))
 	}
 	// Run stops on SIGINT or SIGTERM, letting running activities finish.
 	return w.Run(worker.InterruptCh())

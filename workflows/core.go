@@ -186,11 +186,19 @@ func (c *core) comment(ctx workflow.Context, public bool, body string) error {
 	return workflow.ExecuteActivity(act(ctx, summary), a.PostComment, ticket.Comment{Ticket: c.st.Ticket, Public: public, Body: body}).Get(ctx, nil)
 }
 
+// ticketStatus sets the ticket's status. The status is a courtesy to the
+// people reading the ticket: a tracker that cannot set it (a missing
+// transition, say) is recorded in the audit trail and the runbook goes on.
 func (c *core) ticketStatus(ctx workflow.Context, s ticket.Status) error {
 	if c.st.Ticket == "" {
 		return nil
 	}
-	return workflow.ExecuteActivity(act(ctx, "ticket: "+string(s)), a.SetTicketStatus, activities.TicketStatus{Ticket: c.st.Ticket, Status: s}).Get(ctx, nil)
+	err := workflow.ExecuteActivity(act(ctx, "ticket: "+string(s)), a.SetTicketStatus, activities.TicketStatus{Ticket: c.st.Ticket, Status: s}).Get(ctx, nil)
+	if err != nil && ctx.Err() == nil {
+		c.audit(ctx, "linkwright", "ticket status not set", string(s)+": "+err.Error())
+		return nil
+	}
+	return err
 }
 
 // --- waiting

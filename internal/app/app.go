@@ -21,6 +21,8 @@ import (
 	"github.com/linkwright/linkwright/internal/probe"
 	"github.com/linkwright/linkwright/internal/ticket"
 	ghtracker "github.com/linkwright/linkwright/internal/ticket/github"
+	"github.com/linkwright/linkwright/internal/ticket/jira"
+	"github.com/linkwright/linkwright/internal/ticket/servicenow"
 	"github.com/linkwright/linkwright/internal/ticket/zendesk"
 	"github.com/linkwright/linkwright/workflows"
 )
@@ -128,6 +130,18 @@ func newTracker(cfg config.Config) (ticket.Tracker, error) {
 			return nil, err
 		}
 		return ghtracker.New(o)
+	case "jira":
+		o, err := jira.ParseOptions(cfg.Jira)
+		if err != nil {
+			return nil, err
+		}
+		return jira.New(o), nil
+	case "servicenow":
+		o, err := servicenow.ParseOptions(cfg.ServiceNow)
+		if err != nil {
+			return nil, err
+		}
+		return servicenow.New(o), nil
 	}
 	return ticket.NewFile(cfg.TicketDir()), nil
 }

@@ -26,8 +26,8 @@ type Config struct {
 	AWS json.RawMessage `json:"aws,omitempty"`
 	// Azure configures the Azure provider (cloud "azure"); see the README.
 	Azure json.RawMessage `json:"azure,omitempty"`
-	// Tracker selects the ticket tracker: "file" (default), "zendesk" or
-	// "github".
+	// Tracker selects the ticket tracker: "file" (default), "zendesk",
+	// "jira", "servicenow" or "github".
 	Tracker string `json:"tracker"`
 	// Zendesk configures the Zendesk tracker: url, email, token (better
 	// given as ZENDESK_API_TOKEN).
@@ -35,6 +35,12 @@ type Config struct {
 	// GitHub configures the GitHub Issues tracker: owner, repo, token
 	// (better given as GITHUB_TOKEN), apiUrl, internalNotes.
 	GitHub json.RawMessage `json:"github,omitempty"`
+	// Jira configures the Jira Service Management tracker (token better
+	// given as JIRA_API_TOKEN).
+	Jira json.RawMessage `json:"jira,omitempty"`
+	// ServiceNow configures the ServiceNow tracker (password better given
+	// as SERVICENOW_PASSWORD).
+	ServiceNow json.RawMessage `json:"servicenow,omitempty"`
 	// Webhooks configures the receiver that turns ticket events into
 	// signals; it runs in the worker when Listen is set.
 	Webhooks Webhooks `json:"webhooks"`
@@ -50,13 +56,16 @@ type Config struct {
 }
 
 // Webhooks configures the webhook receiver. Secrets are best given in the
-// environment: LINKWRIGHT_ZENDESK_WEBHOOK_SECRET and
-// LINKWRIGHT_GITHUB_WEBHOOK_SECRET.
+// environment: LINKWRIGHT_ZENDESK_WEBHOOK_SECRET,
+// LINKWRIGHT_GITHUB_WEBHOOK_SECRET, LINKWRIGHT_JIRA_WEBHOOK_SECRET and
+// LINKWRIGHT_SERVICENOW_WEBHOOK_SECRET.
 type Webhooks struct {
 	// Listen is the address, e.g. "127.0.0.1:8081"; empty turns it off.
-	Listen        string `json:"listen"`
-	ZendeskSecret string `json:"zendeskSecret"`
-	GitHubSecret  string `json:"githubSecret"`
+	Listen           string `json:"listen"`
+	ZendeskSecret    string `json:"zendeskSecret"`
+	GitHubSecret     string `json:"githubSecret"`
+	JiraSecret       string `json:"jiraSecret"`
+	ServiceNowSecret string `json:"servicenowSecret"`
 }
 
 // Policy is what the workflows need from the configuration. The workflow
@@ -158,8 +167,14 @@ func Load() (Config, error) {
 	if v := os.Getenv("LINKWRIGHT_ZENDESK_WEBHOOK_SECRET"); v != "" {
 		c.Webhooks.ZendeskSecret = v
 	}
-	if v := os.Getenv("LINKWRIGHT_GITHUB_WEBHOOK_SECRET"); v != "" {
-		c.Webhooks.GitHubSecret = v
+	for env, dst := range map[string]*string{
+		"LINKWRIGHT_GITHUB_WEBHOOK_SECRET":     &c.Webhooks.GitHubSecret,
+		"LINKWRIGHT_JIRA_WEBHOOK_SECRET":       &c.Webhooks.JiraSecret,
+		"LINKWRIGHT_SERVICENOW_WEBHOOK_SECRET": &c.Webhooks.ServiceNowSecret,
+	} {
+		if v := os.Getenv(env); v != "" {
+			*dst = v
+		}
 	}
 	if v := os.Getenv("LINKWRIGHT_UI_URL"); v != "" {
 		c.UIURL = v
@@ -208,11 +223,11 @@ func (c *Config) finish() error {
 		return fmt.Errorf("cloud %q is not available in this build: use \"sim\", \"aws\" or \"azure\"", c.Cloud)
 	}
 	switch c.Tracker {
-	case "file", "zendesk", "github":
+	case "file", "zendesk", "jira", "servicenow", "github":
 	case "":
 		c.Tracker = "file"
 	default:
-		return fmt.Errorf("tracker %q is not available in this build: use \"file\", \"zendesk\" or \"github\"", c.Tracker)
+		return fmt.Errorf("tracker %q is not available: use \"file\", \"zendesk\", \"jira\", \"servicenow\" or \"github\"", c.Tracker)
 	}
 	if c.StateDir == "" {
 		c.StateDir = ".state"

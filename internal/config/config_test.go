@@ -55,7 +55,7 @@ func TestParseErrors(t *testing.T) {
 	c = Default()
 	assert.ErrorContains(t, Parse([]byte(`{"cloud": "gcp"}`), &c), `cloud "gcp" is not available in this build: use "sim", "aws" or "azure"`)
 	c = Default()
-	assert.ErrorContains(t, Parse([]byte(`{"tracker": "jira"}`), &c), `tracker "jira" is not available in this build: use "file", "zendesk" or "github"`)
+	assert.ErrorContains(t, Parse([]byte(`{"tracker": "trello"}`), &c), `tracker "trello" is not available: use "file", "zendesk", "jira", "servicenow" or "github"`)
 	c = Default()
 	require.NoError(t, Parse([]byte(`{"cloud": "aws", "aws": {"vpcId": "vpc-1"}}`), &c))
 	assert.JSONEq(t, `{"vpcId": "vpc-1"}`, string(c.AWS), "the aws section is the provider's to read")

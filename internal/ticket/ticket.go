@@ -61,3 +61,7 @@ const (
 
 // ErrNotFound is returned for a ticket key the tracker does not know.
 var ErrNotFound = errors.New("ticket not found")
+
+// ErrConfig is a tracker call that cannot succeed until its configuration
+// changes (a missing status transition, say): retrying it is pointless.
+var ErrConfig = errors.New("ticket tracker configuration")

@@ -12,11 +12,13 @@ import (
 	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/base64"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -39,19 +41,24 @@ type Receiver struct {
 	Signaler Signaler
 	// ZendeskSecret is the Zendesk webhook's signing secret; empty turns
 	// the Zendesk endpoint off. GitHubSecret likewise for GitHub.
-	ZendeskSecret string
-	GitHubSecret  string
+	ZendeskSecret    string
+	GitHubSecret     string
+	JiraSecret       string
+	ServiceNowSecret string
 	// Window is how old a signed request may be (5 minutes by default).
 	Window time.Duration
 	Now    func() time.Time
 	Log    *zap.Logger
 }
 
-// Handler routes /webhooks/zendesk and /webhooks/github.
+// Handler routes /webhooks/zendesk, /webhooks/github, /webhooks/jira and
+// /webhooks/servicenow.
 func (rc *Receiver) Handler() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /webhooks/zendesk", rc.zendesk)
 	mux.HandleFunc("POST /webhooks/github", rc.github)
+	mux.HandleFunc("POST /webhooks/jira", rc.jira)
+	mux.HandleFunc("POST /webhooks/servicenow", rc.servicenow)
 	return mux
 }
 
@@ -163,6 +170,111 @@ func (rc *Receiver) github(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	rc.deliver(w, r.Context(), "github", strconv.Itoa(ev.Issue.GetNumber()), []string{ev.Label.GetName()}, "")
+}
+
+// HubSignature is the X-Hub-Signature value Jira (and GitHub's older
+// header) send: "sha256=" and the hex HMAC-SHA256 of the body.
+func HubSignature(secret string, body []byte) string {
+	mac := hmac.New(sha256.New, []byte(secret))
+	mac.Write(body)
+	return "sha256=" + hex.EncodeToString(mac.Sum(nil))
+}
+
+// jiraEvent is the part of a Jira webhook Linkwright reads.
+type jiraEvent struct {
+	Timestamp int64 `json:"timestamp"`
+	Issue     struct {
+		Key    string `json:"key"`
+		Fields struct {
+			Labels []string `json:"labels"`
+		} `json:"fields"`
+	} `json:"issue"`
+	Changelog struct {
+		Items []struct {
+			Field      string `json:"field"`
+			FromString string `json:"fromString"`
+			ToString   string `json:"toString"`
+		} `json:"items"`
+	} `json:"changelog"`
+}
+
+// jira takes Jira webhooks (jira:issue_updated) signed with a shared
+// secret in X-Hub-Signature; the labels added by the update are the events.
+func (rc *Receiver) jira(w http.ResponseWriter, r *http.Request) {
+	if rc.JiraSecret == "" {
+		http.Error(w, "the Jira webhook is not configured on this worker", http.StatusNotFound)
+		return
+	}
+	body, err := io.ReadAll(io.LimitReader(r.Body, 1<<20))
+	if err != nil {
+		http.Error(w, "cannot read the body", http.StatusBadRequest)
+		return
+	}
+	sig := r.Header.Get("X-Hub-Signature")
+	switch {
+	case sig == "":
+		rc.refuse(w, r, "unsigned: X-Hub-Signature is required")
+		return
+	case subtle.ConstantTimeCompare([]byte(sig), []byte(HubSignature(rc.JiraSecret, body))) != 1:
+		rc.refuse(w, r, "bad signature")
+		return
+	}
+	var ev jiraEvent
+	if err := json.Unmarshal(body, &ev); err != nil {
+		http.Error(w, "the body is not a Jira event: "+err.Error(), http.StatusBadRequest)
+		return
+	}
+	if rc.now().Sub(time.UnixMilli(ev.Timestamp)).Abs() > rc.window() {
+		rc.refuse(w, r, "stale or missing timestamp")
+		return
+	}
+	var added []string
+	for _, it := range ev.Changelog.Items {
+		if it.Field == "labels" {
+			before := strings.Fields(it.FromString)
+			for _, l := range strings.Fields(it.ToString) {
+				if !slices.Contains(before, l) {
+					added = append(added, l)
+				}
+			}
+		}
+	}
+	rc.deliver(w, r.Context(), "jira", ev.Issue.Key, added, "")
+}
+
+// servicenow takes ServiceNow outbound REST messages: the shared secret in
+// X-Linkwright-Secret and an RFC 3339 time in X-Linkwright-Timestamp; the
+// body is {"ticket": "${number}", "event": "privatelink:endpoint-created"}
+// (or "tags").
+func (rc *Receiver) servicenow(w http.ResponseWriter, r *http.Request) {
+	if rc.ServiceNowSecret == "" {
+		http.Error(w, "the ServiceNow webhook is not configured on this worker", http.StatusNotFound)
+		return
+	}
+	secret, ts := r.Header.Get("X-Linkwright-Secret"), r.Header.Get("X-Linkwright-Timestamp")
+	switch {
+	case secret == "":
+		rc.refuse(w, r, "unsigned: X-Linkwright-Secret is required")
+		return
+	case subtle.ConstantTimeCompare([]byte(secret), []byte(rc.ServiceNowSecret)) != 1:
+		rc.refuse(w, r, "bad secret")
+		return
+	}
+	at, err := time.Parse(time.RFC3339, ts)
+	if err != nil || rc.now().Sub(at).Abs() > rc.window() {
+		rc.refuse(w, r, "stale or missing X-Linkwright-Timestamp")
+		return
+	}
+	var ev struct {
+		Ticket json.RawMessage `json:"ticket"`
+		Event  string          `json:"event"`
+		Tags   json.RawMessage `json:"tags"`
+	}
+	if err := json.NewDecoder(io.LimitReader(r.Body, 1<<20)).Decode(&ev); err != nil {
+		http.Error(w, "the body is not the expected JSON: "+err.Error(), http.StatusBadRequest)
+		return
+	}
+	rc.deliver(w, r.Context(), "servicenow", unquote(ev.Ticket), append(splitTags(ev.Tags), ev.Event), "")
 }
 
 // unquote reads a JSON string or number as text.

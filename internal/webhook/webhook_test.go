@@ -6,9 +6,11 @@ import (
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"testing"
 	"time"
 
@@ -177,4 +179,65 @@ func TestGitHubSignedLabelSignals(t *testing.T) {
 	rec = httptest.NewRecorder()
 	rc.Handler().ServeHTTP(rec, githubRequest("ghsec", "issue_comment", body))
 	assert.Contains(t, rec.Body.String(), "ignored")
+}
+
+func jiraRequest(secret, body string) *http.Request {
+	req := httptest.NewRequest(http.MethodPost, "/webhooks/jira", bytes.NewBufferString(body))
+	if secret != "" {
+		req.Header.Set("X-Hub-Signature", HubSignature(secret, []byte(body)))
+	}
+	return req
+}
+
+func jiraUpdate(at time.Time, from, to string) string {
+	labels, _ := json.Marshal(strings.Fields(to))
+	return fmt.Sprintf(`{"timestamp": %d, "webhookEvent": "jira:issue_updated", "issue": {"key": "PL-7", "fields": {"labels": %s}},
+		"changelog": {"items": [{"field": "labels", "fromString": %q, "toString": %q}]}}`, at.UnixMilli(), labels, from, to)
+}
+
+func TestJiraSignedLabelSignals(t *testing.T) {
+	f := &fakeSignaler{running: map[string]string{"PL-7": "privatelink/p/staging/azure"}}
+	rc := &Receiver{Signaler: f, JiraSecret: "jsec", Now: func() time.Time { return now }}
+	body := jiraUpdate(now, "privatelink privatelink:endpoint-created", "privatelink privatelink:endpoint-created privatelink:verified")
+	rec := httptest.NewRecorder()
+	rc.Handler().ServeHTTP(rec, jiraRequest("jsec", body))
+	require.Equal(t, http.StatusOK, rec.Code, rec.Body.String())
+	assert.Equal(t, []sent{{"privatelink/p/staging/azure", workflows.SignalCustomerVerified}}, f.sent, "only the label this update added")
+
+	for name, req := range map[string]*http.Request{
+		"missing": jiraRequest("", body),
+		"bad":     jiraRequest("other", body),
+		"stale":   jiraRequest("jsec", jiraUpdate(now.Add(-time.Hour), "", "privatelink:verified")),
+	} {
+		f.sent = nil
+		rec := httptest.NewRecorder()
+		rc.Handler().ServeHTTP(rec, req)
+		assert.Equal(t, http.StatusUnauthorized, rec.Code, name)
+		assert.Empty(t, f.sent, name)
+	}
+}
+
+func TestServiceNowSharedSecret(t *testing.T) {
+	f := &fakeSignaler{running: map[string]string{"INC0000042": "privatelink/p/production/azure"}}
+	rc := &Receiver{Signaler: f, ServiceNowSecret: "snsec", Now: func() time.Time { return now }}
+	body := `{"ticket": "INC0000042", "event": "privatelink:connection-accepted"}`
+	req := func(secret string, at time.Time) *http.Request {
+		r := httptest.NewRequest(http.MethodPost, "/webhooks/servicenow", bytes.NewBufferString(body))
+		if secret != "" {
+			r.Header.Set("X-Linkwright-Secret", secret)
+		}
+		r.Header.Set("X-Linkwright-Timestamp", at.Format(time.RFC3339))
+		return r
+	}
+	rec := httptest.NewRecorder()
+	rc.Handler().ServeHTTP(rec, req("snsec", now))
+	require.Equal(t, http.StatusOK, rec.Code, rec.Body.String())
+	assert.Equal(t, []sent{{"privatelink/p/production/azure", workflows.SignalCustomerConnectionAccepted}}, f.sent)
+	for name, r := range map[string]*http.Request{"missing": req("", now), "bad": req("guess", now), "stale": req("snsec", now.Add(-time.Hour))} {
+		f.sent = nil
+		rec := httptest.NewRecorder()
+		rc.Handler().ServeHTTP(rec, r)
+		assert.Equal(t, http.StatusUnauthorized, rec.Code, name)
+		assert.Empty(t, f.sent, name)
+	}
 }
