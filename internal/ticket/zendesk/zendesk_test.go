@@ -2,12 +2,8 @@ package zendesk
 
 import (
 	"context"
-	"encoding/json"
-	"io"
-	"net/http"
 	"net/http/httptest"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -15,100 +11,14 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/linkwright/linkwright/internal/ticket"
+	"github.com/linkwright/linkwright/internal/ticket/trackertest"
 )
 
-// fakeZendesk checks each request against the documented API and keeps
-// tickets and comments in memory.
-type fakeZendesk struct {
-	t        *testing.T
-	mu       sync.Mutex
-	tickets  map[string]*zTicket
-	comments map[string][]comment
-	creates  int
-	throttle int
-}
-
-func (f *fakeZendesk) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	user, pass, ok := r.BasicAuth()
-	if !ok || user != "ops@platform.example/token" || pass != "tok" {
-		w.WriteHeader(http.StatusUnauthorized)
-		return
-	}
-	if f.throttle > 0 {
-		f.throttle--
-		w.Header().Set("Retry-After", "0")
-		w.WriteHeader(http.StatusTooManyRequests)
-		return
-	}
-	var in one
-	if r.Body != nil {
-		data, _ := io.ReadAll(r.Body)
-		if len(data) > 0 {
-			require.Equal(f.t, "application/json", r.Header.Get("Content-Type"))
-			require.NoError(f.t, json.Unmarshal(data, &in))
-		}
-	}
-	path := r.URL.Path
-	switch {
-	case r.Method == http.MethodGet && path == "/api/v2/tickets.json":
-		var out []zTicket
-		for _, z := range f.tickets {
-			if z.ExternalID == r.URL.Query().Get("external_id") {
-				out = append(out, *z)
-			}
-		}
-		json.NewEncoder(w).Encode(map[string]any{"tickets": out})
-	case r.Method == http.MethodPost && path == "/api/v2/tickets.json":
-		f.creates++
-		z := in.Ticket
-		z.ID = int64(100 + f.creates)
-		z.Status = "new"
-		id := jsonID(z.ID)
-		f.comments[id] = append(f.comments[id], *z.Comment)
-		z.Comment = nil
-		f.tickets[id] = &z
-		w.WriteHeader(http.StatusCreated)
-		json.NewEncoder(w).Encode(one{Ticket: z})
-	case strings.HasSuffix(path, "/comments.json") && r.Method == http.MethodGet:
-		id := strings.TrimSuffix(strings.TrimPrefix(path, "/api/v2/tickets/"), "/comments.json")
-		if f.tickets[id] == nil {
-			w.WriteHeader(http.StatusNotFound)
-			return
-		}
-		require.Equal(f.t, "100", r.URL.Query().Get("page[size]"))
-		json.NewEncoder(w).Encode(map[string]any{"comments": f.comments[id], "meta": map[string]any{"has_more": false}})
-	case strings.HasPrefix(path, "/api/v2/tickets/") && strings.HasSuffix(path, ".json"):
-		id := strings.TrimSuffix(strings.TrimPrefix(path, "/api/v2/tickets/"), ".json")
-		z := f.tickets[id]
-		if z == nil {
-			w.WriteHeader(http.StatusNotFound)
-			w.Write([]byte(`{"error":"RecordNotFound"}`))
-			return
-		}
-		if r.Method == http.MethodPut {
-			if in.Ticket.Comment != nil {
-				f.comments[id] = append(f.comments[id], *in.Ticket.Comment)
-			}
-			if in.Ticket.Status != "" {
-				z.Status = in.Ticket.Status
-			}
-		}
-		json.NewEncoder(w).Encode(one{Ticket: *z})
-	default:
-		f.t.Errorf("unexpected %s %s", r.Method, r.URL)
-		w.WriteHeader(http.StatusNotFound)
-	}
-}
-
-func jsonID(id int64) string { b, _ := json.Marshal(id); return string(b) }
-
-func setup(t *testing.T) (*Tracker, *fakeZendesk) {
-	f := &fakeZendesk{t: t, tickets: map[string]*zTicket{}, comments: map[string][]comment{}}
+func setup(t *testing.T) (*Tracker, *trackertest.Zendesk) {
+	f := trackertest.NewZendesk(t)
 	srv := httptest.NewServer(f)
 	t.Cleanup(srv.Close)
-	tr := New(Options{URL: srv.URL, Email: "ops@platform.example", Token: "tok"})
+	tr := New(Options{URL: srv.URL, Email: f.Email, Token: f.Token})
 	tr.api.Backoff = time.Millisecond
 	return tr, f
 }
@@ -124,9 +34,10 @@ func TestOpenIsIdempotent(t *testing.T) {
 	again, err := tr.Open(ctx, ticket.OpenRequest{Company: "acme corp "})
 	require.NoError(t, err)
 	assert.Equal(t, tk.Key, again.Key, "a retried open finds the first ticket")
-	assert.Equal(t, 1, f.creates)
-	assert.False(t, f.comments["101"][0].Public, "the request is a private note")
-	assert.Equal(t, []string{"privatelink"}, f.tickets["101"].Tags)
+	assert.Equal(t, 1, f.Creates)
+	got, _ := f.Get("101")
+	assert.False(t, got.Comments[0].Public, "the request is a private note")
+	assert.Equal(t, []string{"privatelink"}, got.Labels)
 
 	require.NoError(t, tr.SetStatus(ctx, tk.Key, ticket.StatusSolved))
 	next, err := tr.Open(ctx, ticket.OpenRequest{Company: "Acme Corp"})
@@ -145,18 +56,20 @@ func TestCommentsPublicPrivateAndRetried(t *testing.T) {
 	ctx := context.Background()
 	tk, err := tr.Open(ctx, ticket.OpenRequest{Company: "Acme Corp"})
 	require.NoError(t, err)
-	f.throttle = 1 // the first comment call is throttled and retried
+	f.Throttle = 1 // the first comment call is throttled and retried
 	require.NoError(t, tr.Comment(ctx, ticket.Comment{Ticket: tk.Key, Public: true, Body: "Your service name is X", IdempotencyKey: "wf/run/7"}))
 	require.NoError(t, tr.Comment(ctx, ticket.Comment{Ticket: tk.Key, Public: true, Body: "Your service name is X", IdempotencyKey: "wf/run/7"}), "an activity retry")
 	require.NoError(t, tr.Comment(ctx, ticket.Comment{Ticket: tk.Key, Body: "approved by ops", IdempotencyKey: "wf/run/8"}))
-	cs := f.comments[tk.Key]
+	got, _ := f.Get(tk.Key)
+	cs := got.Comments
 	require.Len(t, cs, 3, "the request note, the reply once, the internal note")
 	assert.True(t, cs[1].Public)
 	assert.Contains(t, cs[1].Body, "Your service name is X\n\n[ref lw-")
 	assert.False(t, cs[2].Public, "internal notes are private comments")
 
 	require.NoError(t, tr.SetStatus(ctx, tk.Key, ticket.StatusPending))
-	assert.Equal(t, "pending", f.tickets[tk.Key].Status, "waiting on the customer")
+	got, _ = f.Get(tk.Key)
+	assert.Equal(t, "pending", got.Status, "waiting on the customer")
 	assert.ErrorIs(t, tr.Comment(ctx, ticket.Comment{Ticket: "999", Body: "x"}), ticket.ErrNotFound)
 }
 
