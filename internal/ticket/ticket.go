@@ -4,6 +4,8 @@ package ticket
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 )
 
@@ -65,3 +67,14 @@ var ErrNotFound = errors.New("ticket not found")
 // ErrConfig is a tracker call that cannot succeed until its configuration
 // changes (a missing status transition, say): retrying it is pointless.
 var ErrConfig = errors.New("ticket tracker configuration")
+
+// RefID is a short, stable ID for a comment's idempotency key. Trackers put
+// it in the comment ([ref lw-...], or an HTML comment where the markup
+// allows) so that a retried step finds the comment it posted.
+func RefID(key string) string {
+	sum := sha256.Sum256([]byte(key))
+	return "lw-" + hex.EncodeToString(sum[:])[:10]
+}
+
+// Reference is the visible form of RefID: "[ref lw-...]".
+func Reference(key string) string { return "[ref " + RefID(key) + "]" }

@@ -16,7 +16,6 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
-	"os"
 	"strings"
 	"sync"
 
@@ -98,28 +97,15 @@ type Options struct {
 // LINKWRIGHT_AWS_ENDPOINT (for emulators), and checks it.
 func ParseOptions(raw json.RawMessage) (Options, error) {
 	var o Options
-	if len(raw) > 0 {
-		if err := strictjson.Decode(raw, &o); err != nil {
-			return o, fmt.Errorf("config aws: %w (fields: endpoint, profile, assumeRoleArn, principal, vpcId, subnetIds, securityGroupIds, maxAttempts)", err)
-		}
+	if err := strictjson.DecodeSection("aws", raw, &o); err != nil {
+		return o, fmt.Errorf("%w (fields: endpoint, profile, assumeRoleArn, principal, vpcId, subnetIds, securityGroupIds, maxAttempts)", err)
 	}
-	if v := os.Getenv("LINKWRIGHT_AWS_ENDPOINT"); v != "" {
-		o.Endpoint = v
-	}
-	var problems []string
-	if o.VPCID == "" {
-		problems = append(problems, "aws.vpcId is required: the platform VPC where endpoints into customers' services go")
-	}
-	if len(o.SubnetIDs) == 0 {
-		problems = append(problems, "aws.subnetIds is required: one subnet per availability zone of that VPC")
-	}
-	if o.Principal != "" && !strings.HasPrefix(o.Principal, "arn:aws:iam::") {
-		problems = append(problems, "aws.principal must be an IAM ARN such as arn:aws:iam::210987654321:root")
-	}
-	if len(problems) > 0 {
-		return o, fmt.Errorf("config: %s", strings.Join(problems, "; "))
-	}
-	return o, nil
+	strictjson.FromEnv(&o.Endpoint, "LINKWRIGHT_AWS_ENDPOINT")
+	var p strictjson.Problems
+	p.Add(o.VPCID == "", "aws.vpcId is required: the platform VPC where endpoints into customers' services go")
+	p.Add(len(o.SubnetIDs) == 0, "aws.subnetIds is required: one subnet per availability zone of that VPC")
+	p.Add(o.Principal != "" && !strings.HasPrefix(o.Principal, "arn:aws:iam::"), "aws.principal must be an IAM ARN such as arn:aws:iam::210987654321:root")
+	return o, p.Err()
 }
 
 // Provider is cloud.Provider on AWS.

@@ -17,7 +17,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"strings"
 	"sync"
 	"time"
 
@@ -68,28 +67,16 @@ type Options struct {
 // ParseOptions reads the "azure" section strictly and checks it.
 func ParseOptions(raw []byte) (Options, error) {
 	var o Options
-	if len(raw) > 0 {
-		if err := strictjson.Decode(raw, &o); err != nil {
-			return o, fmt.Errorf("config azure: %w", err)
-		}
+	if err := strictjson.DecodeSection("azure", raw, &o); err != nil {
+		return o, err
 	}
-	var problems []string
-	if o.SubscriptionID == "" {
-		problems = append(problems, "azure.subscriptionId is required: the platform's subscription")
-	}
-	if len(o.ResourceGroups) == 0 {
-		problems = append(problems, "azure.resourceGroups is required: where the platform's Private Link services are")
-	}
-	if _, err := arm.ParseResourceID(o.SubnetID); err != nil {
-		problems = append(problems, "azure.subnetId must be a subnet's resource ID: where private endpoints into customers' services go")
-	}
-	if o.EndpointResourceGroup == "" {
-		problems = append(problems, "azure.endpointResourceGroup is required: where those private endpoints are created")
-	}
-	if len(problems) > 0 {
-		return o, fmt.Errorf("config: %s", strings.Join(problems, "; "))
-	}
-	return o, nil
+	var p strictjson.Problems
+	p.Add(o.SubscriptionID == "", "azure.subscriptionId is required: the platform's subscription")
+	p.Add(len(o.ResourceGroups) == 0, "azure.resourceGroups is required: where the platform's Private Link services are")
+	_, err := arm.ParseResourceID(o.SubnetID)
+	p.Add(err != nil, "azure.subnetId must be a subnet's resource ID: where private endpoints into customers' services go")
+	p.Add(o.EndpointResourceGroup == "", "azure.endpointResourceGroup is required: where those private endpoints are created")
+	return o, p.Err()
 }
 
 // Provider is cloud.Provider on Azure.

@@ -6,12 +6,9 @@ package github
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"net/http"
-	"os"
 	"strconv"
 	"strings"
 	"time"
@@ -47,30 +44,15 @@ type Options struct {
 // GITHUB_TOKEN, and checks it.
 func ParseOptions(raw []byte) (Options, error) {
 	var o Options
-	if len(raw) > 0 {
-		if err := strictjson.Decode(raw, &o); err != nil {
-			return o, fmt.Errorf("config github: %w", err)
-		}
+	if err := strictjson.DecodeSection("github", raw, &o); err != nil {
+		return o, err
 	}
-	if v := os.Getenv("GITHUB_TOKEN"); v != "" {
-		o.Token = v
-	}
-	var problems []string
-	if o.Owner == "" || o.Repo == "" {
-		problems = append(problems, "github.owner and github.repo are required: the repository holding the tickets")
-	}
-	if o.Token == "" {
-		problems = append(problems, "the GitHub token is required: set GITHUB_TOKEN")
-	}
-	switch o.InternalNotes {
-	case "", "comment", "omit":
-	default:
-		problems = append(problems, `github.internalNotes must be "comment" or "omit"`)
-	}
-	if len(problems) > 0 {
-		return o, fmt.Errorf("config: %s", strings.Join(problems, "; "))
-	}
-	return o, nil
+	strictjson.FromEnv(&o.Token, "GITHUB_TOKEN")
+	var p strictjson.Problems
+	p.Add(o.Owner == "" || o.Repo == "", "github.owner and github.repo are required: the repository holding the tickets")
+	p.Add(o.Token == "", "the GitHub token is required: set GITHUB_TOKEN")
+	p.Add(o.InternalNotes != "" && o.InternalNotes != "comment" && o.InternalNotes != "omit", `github.internalNotes must be "comment" or "omit"`)
+	return o, p.Err()
 }
 
 // Tracker is ticket.Tracker on GitHub Issues.
@@ -167,10 +149,7 @@ func (t *Tracker) Open(ctx context.Context, req ticket.OpenRequest) (ticket.Tick
 
 // marker is an HTML comment GitHub does not render: it carries the
 // idempotency key so a retry can see the comment was posted.
-func marker(key string) string {
-	sum := sha256.Sum256([]byte(key))
-	return "<!-- linkwright:" + hex.EncodeToString(sum[:])[:16] + " -->"
-}
+func marker(key string) string { return "<!-- linkwright:" + ticket.RefID(key) + " -->" }
 
 // Comment implements ticket.Tracker.
 func (t *Tracker) Comment(ctx context.Context, c ticket.Comment) error {

@@ -5,12 +5,9 @@ package jira
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"fmt"
 	"net/http"
 	"net/url"
-	"os"
 	"strings"
 
 	"github.com/linkwright/linkwright/internal/strictjson"
@@ -38,28 +35,16 @@ type Options struct {
 // JIRA_API_TOKEN, and checks it.
 func ParseOptions(raw []byte) (Options, error) {
 	var o Options
-	if len(raw) > 0 {
-		if err := strictjson.Decode(raw, &o); err != nil {
-			return o, fmt.Errorf("config jira: %w", err)
-		}
+	if err := strictjson.DecodeSection("jira", raw, &o); err != nil {
+		return o, err
 	}
-	if v := os.Getenv("JIRA_API_TOKEN"); v != "" {
-		o.Token = v
-	}
-	var problems []string
-	if u, err := url.Parse(o.URL); err != nil || u.Scheme == "" || u.Host == "" {
-		problems = append(problems, "jira.url must be the site's URL, e.g. https://acme.atlassian.net")
-	}
-	if o.Email == "" || o.Token == "" {
-		problems = append(problems, "jira.email and the API token (JIRA_API_TOKEN) are required")
-	}
-	if o.ServiceDeskID == "" || o.RequestTypeID == "" {
-		problems = append(problems, "jira.serviceDeskId and jira.requestTypeId are required: where PrivateLink requests are raised")
-	}
-	if len(problems) > 0 {
-		return o, fmt.Errorf("config: %s", strings.Join(problems, "; "))
-	}
-	return o, nil
+	strictjson.FromEnv(&o.Token, "JIRA_API_TOKEN")
+	var p strictjson.Problems
+	u, err := url.Parse(o.URL)
+	p.Add(err != nil || u.Scheme == "" || u.Host == "", "jira.url must be the site's URL, e.g. https://acme.atlassian.net")
+	p.Add(o.Email == "" || o.Token == "", "jira.email and the API token (JIRA_API_TOKEN) are required")
+	p.Add(o.ServiceDeskID == "" || o.RequestTypeID == "", "jira.serviceDeskId and jira.requestTypeId are required: where PrivateLink requests are raised")
+	return o, p.Err()
 }
 
 // Tracker is ticket.Tracker on Jira Service Management.
@@ -174,18 +159,13 @@ func (t *Tracker) Open(ctx context.Context, req ticket.OpenRequest) (ticket.Tick
 	return t.ticket(created), nil
 }
 
-func reference(key string) string {
-	sum := sha256.Sum256([]byte(key))
-	return "[ref lw-" + hex.EncodeToString(sum[:])[:10] + "]"
-}
-
 // Comment implements ticket.Tracker: public replies and internal comments;
 // one whose reference is already on the request is not posted again.
 func (t *Tracker) Comment(ctx context.Context, c ticket.Comment) error {
 	body := c.Body
 	base := "/rest/servicedeskapi/request/" + url.PathEscape(c.Ticket) + "/comment"
 	if c.IdempotencyKey != "" {
-		ref := reference(c.IdempotencyKey)
+		ref := ticket.Reference(c.IdempotencyKey)
 		for start := 0; ; {
 			var page struct {
 				Values []struct {

@@ -5,12 +5,9 @@ package servicenow
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"fmt"
 	"net/http"
 	"net/url"
-	"os"
 	"strings"
 
 	"github.com/linkwright/linkwright/internal/strictjson"
@@ -38,25 +35,15 @@ type Options struct {
 // SERVICENOW_PASSWORD, and checks it.
 func ParseOptions(raw []byte) (Options, error) {
 	var o Options
-	if len(raw) > 0 {
-		if err := strictjson.Decode(raw, &o); err != nil {
-			return o, fmt.Errorf("config servicenow: %w", err)
-		}
+	if err := strictjson.DecodeSection("servicenow", raw, &o); err != nil {
+		return o, err
 	}
-	if v := os.Getenv("SERVICENOW_PASSWORD"); v != "" {
-		o.Password = v
-	}
-	var problems []string
-	if u, err := url.Parse(o.URL); err != nil || u.Scheme == "" || u.Host == "" {
-		problems = append(problems, "servicenow.url must be the instance URL, e.g. https://acme.service-now.com")
-	}
-	if o.User == "" || o.Password == "" {
-		problems = append(problems, "servicenow.user and the password (SERVICENOW_PASSWORD) are required")
-	}
-	if len(problems) > 0 {
-		return o, fmt.Errorf("config: %s", strings.Join(problems, "; "))
-	}
-	return o, nil
+	strictjson.FromEnv(&o.Password, "SERVICENOW_PASSWORD")
+	var p strictjson.Problems
+	u, err := url.Parse(o.URL)
+	p.Add(err != nil || u.Scheme == "" || u.Host == "", "servicenow.url must be the instance URL, e.g. https://acme.service-now.com")
+	p.Add(o.User == "" || o.Password == "", "servicenow.user and the password (SERVICENOW_PASSWORD) are required")
+	return o, p.Err()
 }
 
 // Tracker is ticket.Tracker on ServiceNow.
@@ -168,11 +155,6 @@ func (t *Tracker) Open(ctx context.Context, req ticket.OpenRequest) (ticket.Tick
 	return t.ticket(created.Result), nil
 }
 
-func reference(key string) string {
-	sum := sha256.Sum256([]byte(key))
-	return "[ref lw-" + hex.EncodeToString(sum[:])[:10] + "]"
-}
-
 // Comment implements ticket.Tracker: public replies go to comments,
 // internal notes to work_notes; one whose reference is already in the
 // record's journal is not posted again.
@@ -183,7 +165,7 @@ func (t *Tracker) Comment(ctx context.Context, c ticket.Comment) error {
 	}
 	body := c.Body
 	if c.IdempotencyKey != "" {
-		ref := reference(c.IdempotencyKey)
+		ref := ticket.Reference(c.IdempotencyKey)
 		var journal struct {
 			Result []struct {
 				SysID string `json:"sys_id"`

@@ -9,7 +9,6 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
-	"os"
 	"strconv"
 	"strings"
 
@@ -40,28 +39,20 @@ var _ ticket.Tracker = (*Tracker)(nil)
 // ZENDESK_API_TOKEN, and checks it.
 func ParseOptions(raw []byte) (Options, error) {
 	var o Options
-	if len(raw) > 0 {
-		if err := strictjson.Decode(raw, &o); err != nil {
-			return o, fmt.Errorf("config zendesk: %w", err)
-		}
+	if err := strictjson.DecodeSection("zendesk", raw, &o); err != nil {
+		return o, err
 	}
-	if v := os.Getenv("ZENDESK_API_TOKEN"); v != "" {
-		o.Token = v
-	}
-	var problems []string
-	if u, err := url.Parse(o.URL); err != nil || u.Scheme == "" || u.Host == "" {
-		problems = append(problems, "zendesk.url must be the account's URL, e.g. https://acme.zendesk.com")
-	}
-	if o.Email == "" {
-		problems = append(problems, "zendesk.email is required: the agent Linkwright acts as")
-	}
-	if o.Token == "" {
-		problems = append(problems, "the Zendesk API token is required: set ZENDESK_API_TOKEN")
-	}
-	if len(problems) > 0 {
-		return o, fmt.Errorf("config: %s", strings.Join(problems, "; "))
-	}
-	return o, nil
+	strictjson.FromEnv(&o.Token, "ZENDESK_API_TOKEN")
+	var p strictjson.Problems
+	p.Add(!isURL(o.URL), "zendesk.url must be the account's URL, e.g. https://acme.zendesk.com")
+	p.Add(o.Email == "", "zendesk.email is required: the agent Linkwright acts as")
+	p.Add(o.Token == "", "the Zendesk API token is required: set ZENDESK_API_TOKEN")
+	return o, p.Err()
+}
+
+func isURL(s string) bool {
+	u, err := url.Parse(s)
+	return err == nil && u.Scheme != "" && u.Host != ""
 }
 
 // New returns a tracker; it makes no call.
@@ -147,19 +138,12 @@ func (t *Tracker) Open(ctx context.Context, req ticket.OpenRequest) (ticket.Tick
 	return t.ticket(created.Ticket), nil
 }
 
-// reference marks a comment with its idempotency key, so a retry can see
-// it was posted.
-func reference(key string) string {
-	sum := sha256.Sum256([]byte(key))
-	return "[ref lw-" + hex.EncodeToString(sum[:])[:10] + "]"
-}
-
 // Comment implements ticket.Tracker: a comment whose reference is already
 // on the ticket is not posted again.
 func (t *Tracker) Comment(ctx context.Context, c ticket.Comment) error {
 	body := c.Body
 	if c.IdempotencyKey != "" {
-		ref := reference(c.IdempotencyKey)
+		ref := ticket.Reference(c.IdempotencyKey)
 		posted, err := t.hasComment(ctx, c.Ticket, ref)
 		if err != nil || posted {
 			return err
