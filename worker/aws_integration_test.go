@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"encoding/json"
 	"strings"
 	"testing"
@@ -16,7 +15,6 @@ import (
 	"github.com/linkwright/linkwright/internal/devtest"
 	"github.com/linkwright/linkwright/internal/probe"
 	"github.com/linkwright/linkwright/internal/request"
-	"github.com/linkwright/linkwright/workflows"
 )
 
 // A bidirectional enablement for an AWS request, through the real
@@ -49,39 +47,7 @@ func TestIntegrationAWSBidirectionalAgainstMoto(t *testing.T) {
 		Services:                []request.Service{{Name: "mysql", Port: 3306}, {Name: "sftp", Port: 2222}},
 		CustomerEndpointService: custService, CustomerServicePorts: []int{port},
 	}
-	id := req.WorkflowID()
-	run := start(t, c, req)
-
-	st := waitFor(t, c, id, "the customer's turn", phase(workflows.PhaseAwaitingConnection))
-	assert.Equal(t, plat.ServiceName, st.ServiceName)
-	_, err = x.CreateEndpoint(req.CustomerAccount, plat.ServiceName)
-	require.NoError(t, err, "the customer was allowed on the platform's service")
-	signal(t, c, id, workflows.SignalCustomerEndpointCreated, nil)
-
-	waitFor(t, c, id, "gate accept-connection", gate(workflows.GateAcceptConnection))
-	_, err = update(c, id, workflows.Approve, workflows.Approval{Gate: workflows.GateAcceptConnection, Approver: alice})
-	require.NoError(t, err)
-
-	st = waitFor(t, c, id, "the customer's grant", phase(workflows.PhaseAwaitingGrant))
-	require.NoError(t, x.Grant(req.CustomerAccount, custService, "arn:aws:iam::"+awstest.PlatformAccount+":root", nil))
-	signal(t, c, id, workflows.SignalCustomerAccessGranted, nil)
-
-	waitFor(t, c, id, "gate create-reverse-endpoint", gate(workflows.GateCreateReverseEndpoint))
-	_, err = update(c, id, workflows.Approve, workflows.Approval{Gate: workflows.GateCreateReverseEndpoint, Approver: bob})
-	require.NoError(t, err)
-
-	st = waitFor(t, c, id, "the customer's acceptance", phase(workflows.PhaseAwaitingEndpoint))
-	require.Equal(t, []string{st.ReverseEndpointID}, x.PendingOnService(custService))
-	require.NoError(t, x.AcceptEndpoint(req.CustomerAccount, st.ReverseEndpointID))
-	signal(t, c, id, workflows.SignalCustomerConnectionAccepted, nil)
-
-	waitFor(t, c, id, "the customer's confirmation", phase(workflows.PhaseAwaitingConfirmation))
-	signal(t, c, id, workflows.SignalCustomerVerified, workflows.CustomerVerified{OK: true})
-	var res workflows.Result
-	require.NoError(t, run.Get(context.Background(), &res))
-	assert.Equal(t, workflows.OutcomeCompleted, res.Outcome)
-	require.Len(t, res.Status.Verification, 1)
-	assert.True(t, res.Status.Verification[0].OK(), res.Status.Verification[0].Diagnosis)
+	res := driveBidirectional(t, c, req, x, plat.ServiceName, "arn:aws:iam::"+awstest.PlatformAccount+":root")
 	assert.True(t, strings.HasSuffix(res.Status.ReverseDNSName, ".vpce.amazonaws.com"), res.Status.ReverseDNSName)
 
 	total, detail := summarize(x.Calls, "GetCallerIdentity")

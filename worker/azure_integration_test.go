@@ -63,39 +63,7 @@ func TestIntegrationAzureBidirectional(t *testing.T) {
 		Services:                []request.Service{{Name: "postgresql", Port: 5432}},
 		CustomerEndpointService: custService, CustomerServicePorts: []int{port},
 	}
-	id := req.WorkflowID()
-	run = start(t, c, req)
-
-	st := waitFor(t, c, id, "the customer's turn", phase(workflows.PhaseAwaitingConnection))
-	assert.Equal(t, plat.Alias, st.ServiceName, "the customer connects to the alias")
-	_, err = m.CreateEndpoint(account, plat.Alias)
-	require.NoError(t, err, "the subscription was made visible")
-	signal(t, c, id, workflows.SignalCustomerEndpointCreated, nil)
-
-	waitFor(t, c, id, "gate accept-connection", gate(workflows.GateAcceptConnection))
-	_, err = update(c, id, workflows.Approve, workflows.Approval{Gate: workflows.GateAcceptConnection, Approver: alice})
-	require.NoError(t, err)
-
-	waitFor(t, c, id, "the customer's grant", phase(workflows.PhaseAwaitingGrant))
-	require.NoError(t, m.Grant(account, custService, aztest.PlatformSubscription, nil))
-	signal(t, c, id, workflows.SignalCustomerAccessGranted, nil)
-
-	waitFor(t, c, id, "gate create-reverse-endpoint", gate(workflows.GateCreateReverseEndpoint))
-	_, err = update(c, id, workflows.Approve, workflows.Approval{Gate: workflows.GateCreateReverseEndpoint, Approver: bob})
-	require.NoError(t, err)
-
-	st = waitFor(t, c, id, "the customer's approval", phase(workflows.PhaseAwaitingEndpoint))
-	require.Equal(t, []string{st.ReverseEndpointID}, m.Pending(custService))
-	require.NoError(t, m.AcceptEndpoint(account, st.ReverseEndpointID))
-	signal(t, c, id, workflows.SignalCustomerConnectionAccepted, nil)
-
-	waitFor(t, c, id, "the customer's confirmation", phase(workflows.PhaseAwaitingConfirmation))
-	signal(t, c, id, workflows.SignalCustomerVerified, workflows.CustomerVerified{OK: true})
-	var res workflows.Result
-	require.NoError(t, run.Get(context.Background(), &res))
-	assert.Equal(t, workflows.OutcomeCompleted, res.Outcome)
-	require.Len(t, res.Status.Verification, 1)
-	assert.True(t, res.Status.Verification[0].OK(), res.Status.Verification[0].Diagnosis)
+	driveBidirectional(t, c, req, m, plat.Alias, aztest.PlatformSubscription)
 
 	total, detail := summarize(tr.Calls)
 	t.Logf("ARM calls for one bidirectional enablement (polls included): %d: %s", total, detail)

@@ -8,7 +8,13 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"go.temporal.io/sdk/client"
+
+	"github.com/linkwright/linkwright/internal/cloud/cloudtest"
+	"github.com/linkwright/linkwright/internal/request"
+	"github.com/linkwright/linkwright/workflows"
 )
 
 // suffixResolver answers names under a suffix with loopback, where a
@@ -55,4 +61,55 @@ func summarize(calls map[string]int, skip ...string) (int, string) {
 	}
 	slices.Sort(parts)
 	return total, strings.Join(parts, " ")
+}
+
+// emulatedCustomer is the customer in a cloud emulator's world: the
+// conformance suite's customer, and the platform's endpoints waiting on
+// one of the customer's services.
+type emulatedCustomer interface {
+	cloudtest.Customer
+	Pending(service string) []string
+}
+
+// driveBidirectional runs a bidirectional enablement to completion on a
+// worker already started, acting as the customer through cust (whose
+// account and service the request names) and as the approvers. service is
+// the platform's service name the customer connects to; principal is what
+// the customer allows on their own service.
+func driveBidirectional(t *testing.T, c client.Client, req request.Request, cust emulatedCustomer, service, principal string) workflows.Result {
+	t.Helper()
+	id := req.WorkflowID()
+	run := start(t, c, req)
+
+	st := waitFor(t, c, id, "the customer's turn", phase(workflows.PhaseAwaitingConnection))
+	assert.Equal(t, service, st.ServiceName, "the service name the customer is told")
+	_, err := cust.CreateEndpoint(req.CustomerAccount, service)
+	require.NoError(t, err, "the customer was allowed on the platform's service")
+	signal(t, c, id, workflows.SignalCustomerEndpointCreated, nil)
+
+	waitFor(t, c, id, "gate accept-connection", gate(workflows.GateAcceptConnection))
+	_, err = update(c, id, workflows.Approve, workflows.Approval{Gate: workflows.GateAcceptConnection, Approver: alice})
+	require.NoError(t, err)
+
+	waitFor(t, c, id, "the customer's grant", phase(workflows.PhaseAwaitingGrant))
+	require.NoError(t, cust.Grant(req.CustomerAccount, req.CustomerEndpointService, principal, req.CustomerServicePorts))
+	signal(t, c, id, workflows.SignalCustomerAccessGranted, nil)
+
+	waitFor(t, c, id, "gate create-reverse-endpoint", gate(workflows.GateCreateReverseEndpoint))
+	_, err = update(c, id, workflows.Approve, workflows.Approval{Gate: workflows.GateCreateReverseEndpoint, Approver: bob})
+	require.NoError(t, err)
+
+	st = waitFor(t, c, id, "the customer's acceptance", phase(workflows.PhaseAwaitingEndpoint))
+	require.Equal(t, []string{st.ReverseEndpointID}, cust.Pending(req.CustomerEndpointService))
+	require.NoError(t, cust.AcceptEndpoint(req.CustomerAccount, st.ReverseEndpointID))
+	signal(t, c, id, workflows.SignalCustomerConnectionAccepted, nil)
+
+	waitFor(t, c, id, "the customer's confirmation", phase(workflows.PhaseAwaitingConfirmation))
+	signal(t, c, id, workflows.SignalCustomerVerified, workflows.CustomerVerified{OK: true})
+	var res workflows.Result
+	require.NoError(t, run.Get(t.Context(), &res))
+	assert.Equal(t, workflows.OutcomeCompleted, res.Outcome)
+	require.Len(t, res.Status.Verification, 1)
+	assert.True(t, res.Status.Verification[0].OK(), res.Status.Verification[0].Diagnosis)
+	return res
 }

@@ -2,6 +2,7 @@ package strictjson
 
 import (
 	"fmt"
+	"net/url"
 	"os"
 	"strings"
 )
@@ -24,6 +25,12 @@ func FromEnv(dst *string, variable string) {
 	if v := os.Getenv(variable); v != "" {
 		*dst = v
 	}
+}
+
+// IsURL reports whether s is an absolute URL with a host.
+func IsURL(s string) bool {
+	u, err := url.Parse(s)
+	return err == nil && u.Scheme != "" && u.Host != ""
 }
 
 // Problems collects what is wrong with a config section, to report at once.

@@ -40,8 +40,7 @@ func ParseOptions(raw []byte) (Options, error) {
 	}
 	strictjson.FromEnv(&o.Token, "JIRA_API_TOKEN")
 	var p strictjson.Problems
-	u, err := url.Parse(o.URL)
-	p.Add(err != nil || u.Scheme == "" || u.Host == "", "jira.url must be the site's URL, e.g. https://acme.atlassian.net")
+	p.Add(!strictjson.IsURL(o.URL), "jira.url must be the site's URL, e.g. https://acme.atlassian.net")
 	p.Add(o.Email == "" || o.Token == "", "jira.email and the API token (JIRA_API_TOKEN) are required")
 	p.Add(o.ServiceDeskID == "" || o.RequestTypeID == "", "jira.serviceDeskId and jira.requestTypeId are required: where PrivateLink requests are raised")
 	return o, p.Err()

@@ -40,8 +40,7 @@ func ParseOptions(raw []byte) (Options, error) {
 	}
 	strictjson.FromEnv(&o.Password, "SERVICENOW_PASSWORD")
 	var p strictjson.Problems
-	u, err := url.Parse(o.URL)
-	p.Add(err != nil || u.Scheme == "" || u.Host == "", "servicenow.url must be the instance URL, e.g. https://acme.service-now.com")
+	p.Add(!strictjson.IsURL(o.URL), "servicenow.url must be the instance URL, e.g. https://acme.service-now.com")
 	p.Add(o.User == "" || o.Password == "", "servicenow.user and the password (SERVICENOW_PASSWORD) are required")
 	return o, p.Err()
 }

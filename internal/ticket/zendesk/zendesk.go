@@ -44,15 +44,10 @@ func ParseOptions(raw []byte) (Options, error) {
 	}
 	strictjson.FromEnv(&o.Token, "ZENDESK_API_TOKEN")
 	var p strictjson.Problems
-	p.Add(!isURL(o.URL), "zendesk.url must be the account's URL, e.g. https://acme.zendesk.com")
+	p.Add(!strictjson.IsURL(o.URL), "zendesk.url must be the account's URL, e.g. https://acme.zendesk.com")
 	p.Add(o.Email == "", "zendesk.email is required: the agent Linkwright acts as")
 	p.Add(o.Token == "", "the Zendesk API token is required: set ZENDESK_API_TOKEN")
 	return o, p.Err()
-}
-
-func isURL(s string) bool {
-	u, err := url.Parse(s)
-	return err == nil && u.Scheme != "" && u.Host != ""
 }
 
 // New returns a tracker; it makes no call.

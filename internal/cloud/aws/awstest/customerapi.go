@@ -37,7 +37,7 @@ func (x *Extension) serveCustomer(w http.ResponseWriter, r *http.Request) {
 		}
 		err = x.Grant(account, service, q.Get("principal"), ports)
 	case "pending":
-		reply.IDs = x.PendingOnService(service)
+		reply.IDs = x.Pending(service)
 	case "accept":
 		err = x.AcceptEndpoint(account, id)
 	case "reject":

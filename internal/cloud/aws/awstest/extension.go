@@ -437,9 +437,9 @@ func (x *Extension) decideReverse(account, id string, accept bool) error {
 	return nil
 }
 
-// PendingOnService lists the platform's endpoints waiting for the
+// Pending lists the platform's endpoints waiting for the
 // customer on one of their services.
-func (x *Extension) PendingOnService(name string) []string {
+func (x *Extension) Pending(name string) []string {
 	x.mu.Lock()
 	defer x.mu.Unlock()
 	var out []string
