@@ -26,11 +26,24 @@ type Provider interface {
 	AllowAccount(ctx context.Context, ref EnvRef, account string) error
 	RevokeAccount(ctx context.Context, ref EnvRef, account string) error
 
+	// ServiceState reads what the platform's endpoint service allows now:
+	// the ports that have a listener (AWS) or load-balancing rule (Azure) on
+	// its load balancer, and the customer accounts allowed to connect.
+	// Workflows read it before they change anything, so that undo removes
+	// only what their own run added.
+	ServiceState(ctx context.Context, ref EnvRef) (ServiceState, error)
+
 	// Connections lists the connection requests to the platform service
-	// from one customer account.
+	// from one customer account. The owner of each connection is checked
+	// on the answer: a filter the cloud (or an emulator) ignores must not
+	// let another account's connection through.
 	Connections(ctx context.Context, ref EnvRef, account string) ([]Connection, error)
-	// AcceptConnections accepts connection requests; one already accepted
-	// is success. RejectConnections rejects them, accepted or not; the
+	// AcceptConnections accepts connection requests. One already accepted
+	// is success, also when someone else accepted it between this call's
+	// read and its write (EC2 then answers InvalidVpcEndpointState); one
+	// that is gone (the customer deleted it) is NotFound; one rejected,
+	// failed, expired or being deleted is Conflict.
+	// RejectConnections rejects them, accepted or not; the
 	// reason goes where the cloud keeps one (Azure's connection description).
 	AcceptConnections(ctx context.Context, ref EnvRef, ids []string) error
 	RejectConnections(ctx context.Context, ref EnvRef, ids []string, reason string) error
@@ -45,6 +58,10 @@ type Provider interface {
 	// into a customer service. The same token never creates two endpoints.
 	CreateEndpoint(ctx context.Context, spec EndpointSpec) (Endpoint, error)
 	DescribeEndpoint(ctx context.Context, ref EnvRef, id string) (Endpoint, error)
+	// PlatformEndpoints lists the platform's own endpoints into a customer
+	// service that are not deleted (whatever their state), newest first, so
+	// that a re-run finds and adopts an endpoint an earlier run created.
+	PlatformEndpoints(ctx context.Context, ref EnvRef, service string) ([]Endpoint, error)
 	// DeleteEndpoint removes an endpoint; one already gone is success.
 	DeleteEndpoint(ctx context.Context, ref EnvRef, id string) error
 }
@@ -75,6 +92,15 @@ type Environment struct {
 	Principal string `json:"principal"`
 }
 
+// ServiceState is what the platform's endpoint service allows.
+type ServiceState struct {
+	// OpenPorts are the ports with a listener or load-balancing rule, sorted.
+	OpenPorts []int `json:"openPorts"`
+	// Accounts are the customer accounts (AWS account IDs, Azure
+	// subscription IDs in lower case) allowed to connect, sorted.
+	Accounts []string `json:"accounts"`
+}
+
 // Connection is a customer's connection to the platform service.
 type Connection struct {
 	ID      string    `json:"id"`
@@ -94,8 +120,10 @@ type Target struct {
 type EndpointSpec struct {
 	Env     EnvRef `json:"env"`
 	Service string `json:"service"`
-	// Token makes creation idempotent (AWS ClientToken); derive it from the
-	// workflow so a retried activity finds the first endpoint.
+	// Token makes creation idempotent (AWS ClientToken, Azure endpoint
+	// name): stable across retries of one run and unique per run, so a
+	// retried activity finds its first endpoint and a new run never gets
+	// an earlier run's (deleted) one back.
 	Token string `json:"token"`
 	// Description travels with the request to the customer (Azure request
 	// message): at most 140 characters.
@@ -109,4 +137,6 @@ type Endpoint struct {
 	State   State    `json:"state"`
 	DNSName string   `json:"dnsName"`
 	IPs     []string `json:"ips,omitempty"`
+	// Created is when the endpoint was created, where the cloud says.
+	Created time.Time `json:"created,omitzero"`
 }

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 )
@@ -42,4 +43,67 @@ func TestErrorKinds(t *testing.T) {
 	assert.True(t, IsRetryable(errors.New("connection reset")), "unclassified errors are worth a retry")
 	assert.False(t, IsRetryable(nil))
 	assert.True(t, IsNotFound(Errorf(NotFound, "X", "gone")))
+}
+
+func TestCheckAcceptAgreesForEveryState(t *testing.T) {
+	for _, tc := range []struct {
+		state  State
+		found  bool
+		accept bool
+		kind   Kind // "" for no error
+	}{
+		{StatePendingAcceptance, true, true, ""},
+		{StateProvisioning, true, false, ""},
+		{StateAvailable, true, false, ""},
+		{"", false, false, NotFound},
+		{StateDeleted, true, false, NotFound},
+		{StateDeleting, true, false, Conflict},
+		{StateRejected, true, false, Conflict},
+		{StateDisconnected, true, false, Conflict},
+		{StateFailed, true, false, Conflict},
+		{StateExpired, true, false, Conflict},
+		{StateUnknown, true, false, Conflict},
+	} {
+		accept, err := CheckAccept("Accept", "vpce-1", tc.state, tc.found)
+		assert.Equal(t, tc.accept, accept, "%s found=%v", tc.state, tc.found)
+		if tc.kind == "" {
+			assert.NoError(t, err, tc.state)
+			continue
+		}
+		assert.Equal(t, tc.kind, KindOf(err), "%s: %v", tc.state, err)
+		assert.ErrorContains(t, err, "vpce-1")
+		if tc.kind == NotFound {
+			assert.ErrorContains(t, err, "the customer deleted their endpoint before it was accepted")
+		}
+	}
+}
+
+func TestNewServiceStateIsSortedAndNeverNil(t *testing.T) {
+	assert.Equal(t, ServiceState{OpenPorts: []int{}, Accounts: []string{}}, NewServiceState(nil, nil))
+	ports := []int{5432, 22, 5432}
+	s := NewServiceState(ports, []string{"b", "a", "b"})
+	assert.Equal(t, []int{22, 5432}, s.OpenPorts)
+	assert.Equal(t, []string{"a", "b"}, s.Accounts)
+	assert.Equal(t, []int{5432, 22, 5432}, ports, "the caller's slice is left alone")
+}
+
+func TestNewestFirst(t *testing.T) {
+	t0 := time.Date(2026, 11, 21, 10, 0, 0, 0, time.UTC)
+	eps := []Endpoint{{ID: "b"}, {ID: "old", Created: t0}, {ID: "a"}, {ID: "new", Created: t0.Add(time.Second)}}
+	NewestFirst(eps)
+	var ids []string
+	for _, ep := range eps {
+		ids = append(ids, ep.ID)
+	}
+	assert.Equal(t, []string{"new", "old", "a", "b"}, ids, "no time last, by ID")
+}
+
+func TestAWSAccountIsOnlyAnAccountsRoot(t *testing.T) {
+	a, ok := AWSAccount("arn:aws:iam::123456789012:root")
+	assert.True(t, ok)
+	assert.Equal(t, "123456789012", a)
+	for _, p := range []string{"*", "", "arn:aws:iam::123456789012:role/ops", "arn:aws:iam::12345:root", "123456789012", "arn:aws:iam::123456789012:rootx"} {
+		_, ok := AWSAccount(p)
+		assert.False(t, ok, p)
+	}
 }

@@ -1,6 +1,9 @@
 package cloud
 
-import "strings"
+import (
+	"regexp"
+	"strings"
+)
 
 // State is a cloud-neutral connection or endpoint state.
 type State string
@@ -68,4 +71,17 @@ func AzureState(s string) State {
 		return StateDisconnected
 	}
 	return StateUnknown
+}
+
+var awsRootPrincipal = regexp.MustCompile(`^arn:aws:iam::([0-9]{12}):root$`)
+
+// AWSAccount maps an allowed principal of an endpoint service onto the
+// account it allows: only an account's root (arn:aws:iam::<id>:root) names
+// one whole customer account; roles, users and "*" do not (ok is false).
+func AWSAccount(principal string) (account string, ok bool) {
+	m := awsRootPrincipal.FindStringSubmatch(principal)
+	if m == nil {
+		return "", false
+	}
+	return m[1], true
 }

@@ -2,22 +2,39 @@ package aws
 
 import (
 	"context"
+	"errors"
+	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
+	"github.com/aws/smithy-go"
 
 	"github.com/linkwright/linkwright/internal/cloud"
 )
 
-// Connections implements cloud.Provider.
+// Connections implements cloud.Provider. The owner filter narrows the
+// answer; the owner is checked on it too, as the service ID is, so that a
+// filter the API (or an emulator) ignores lets no other account's
+// connection through.
 func (p *Provider) Connections(ctx context.Context, ref cloud.EnvRef, account string) ([]cloud.Connection, error) {
 	svc, err := p.service(ctx, ref)
 	if err != nil {
 		return nil, err
 	}
-	return p.connections(ctx, ref.Region, aws.ToString(svc.ServiceId), ec2types.Filter{Name: aws.String("vpc-endpoint-owner"), Values: []string{account}})
+	all, err := p.connections(ctx, ref.Region, aws.ToString(svc.ServiceId), ec2types.Filter{Name: aws.String("vpc-endpoint-owner"), Values: []string{account}})
+	if err != nil {
+		return nil, err
+	}
+	var out []cloud.Connection
+	for _, c := range all {
+		if c.Account == account {
+			out = append(out, c)
+		}
+	}
+	return out, nil
 }
 
 func (p *Provider) connections(ctx context.Context, region, serviceID string, filter ec2types.Filter) ([]cloud.Connection, error) {
@@ -50,45 +67,102 @@ func (p *Provider) byID(ctx context.Context, ref cloud.EnvRef, ids []string) (st
 		return "", nil, err
 	}
 	id := aws.ToString(svc.ServiceId)
-	conns, err := p.connections(ctx, ref.Region, id, ec2types.Filter{Name: aws.String("vpc-endpoint-id"), Values: ids})
+	states, err := p.states(ctx, ref.Region, id, ids)
+	return id, states, err
+}
+
+func (p *Provider) states(ctx context.Context, region, serviceID string, ids []string) (map[string]cloud.State, error) {
+	conns, err := p.connections(ctx, region, serviceID, ec2types.Filter{Name: aws.String("vpc-endpoint-id"), Values: ids})
 	if err != nil {
-		return "", nil, err
+		return nil, err
 	}
 	states := map[string]cloud.State{}
 	for _, c := range conns {
-		states[c.ID] = c.State
+		if slices.Contains(ids, c.ID) {
+			states[c.ID] = c.State
+		}
 	}
-	return id, states, nil
+	return states, nil
 }
 
+// endpointStateCode is EC2's answer to accepting a connection that no
+// longer waits for acceptance: someone else accepted it, or the customer
+// deleted it, between our read and our call. Only the code is matched;
+// the message's wording is AWS's to change.
+const endpointStateCode = "InvalidVpcEndpointState"
+
 // AcceptConnections implements cloud.Provider. Connections already
-// accepted are left alone; Unsuccessful items are errors.
+// accepted are left alone; Unsuccessful items are errors, but for those
+// whose state changed under the call, which are read again and judged as
+// before the call (see cloud.CheckAccept).
 func (p *Provider) AcceptConnections(ctx context.Context, ref cloud.EnvRef, ids []string) error {
 	const op = "AcceptVpcEndpointConnections"
 	serviceID, states, err := p.byID(ctx, ref, ids)
 	if err != nil {
 		return err
 	}
-	var todo []string
-	for _, id := range ids {
-		switch st, ok := states[id]; {
-		case !ok:
-			return cloud.Errorf(cloud.NotFound, op, "no connection %s to service %s", id, serviceID)
-		case st == cloud.StatePendingAcceptance:
-			todo = append(todo, id)
-		case st == cloud.StateProvisioning || st == cloud.StateAvailable:
-		default:
-			return cloud.Errorf(cloud.Conflict, op, "connection %s is %s and cannot be accepted; the customer must create a new endpoint", id, st)
-		}
-	}
-	if len(todo) == 0 {
-		return nil
+	todo, err := toAccept(svcEC2+":"+op, ids, states)
+	if err != nil || len(todo) == 0 {
+		return err
 	}
 	out, err := p.in(ref.Region).ec2.AcceptVpcEndpointConnections(ctx, &ec2.AcceptVpcEndpointConnectionsInput{ServiceId: aws.String(serviceID), VpcEndpointIds: todo})
+	var apiErr smithy.APIError
+	if errors.As(err, &apiErr) && apiErr.ErrorCode() == endpointStateCode {
+		return p.afterRace(ctx, ref.Region, serviceID, todo, classify(svcEC2, op, err))
+	}
 	if err != nil {
 		return classify(svcEC2, op, err)
 	}
-	return unsuccessful(svcEC2+":"+op, items(out.Unsuccessful))
+	var raced []string
+	var failed []itemError
+	for _, it := range items(out.Unsuccessful) {
+		if it.code == endpointStateCode {
+			raced = append(raced, it.id)
+		} else {
+			failed = append(failed, it)
+		}
+	}
+	if err := unsuccessful(svcEC2+":"+op, failed); err != nil {
+		return err
+	}
+	if len(raced) == 0 {
+		return nil
+	}
+	return p.afterRace(ctx, ref.Region, serviceID, raced, unsuccessful(svcEC2+":"+op, items(out.Unsuccessful)))
+}
+
+// toAccept judges each connection by its state: the ones that wait for
+// acceptance, or the first error.
+func toAccept(op string, ids []string, states map[string]cloud.State) ([]string, error) {
+	var todo []string
+	for _, id := range ids {
+		st, ok := states[id]
+		accept, err := cloud.CheckAccept(op, id, st, ok)
+		if err != nil {
+			return nil, err
+		}
+		if accept {
+			todo = append(todo, id)
+		}
+	}
+	return todo, nil
+}
+
+// afterRace reads again the connections whose accept EC2 refused for
+// their state: accepted meanwhile (by another operator) is success, gone
+// is NotFound, closed is Conflict. One that still waits for acceptance
+// makes the refusal, whose cause is unknown, worth a retry.
+func (p *Provider) afterRace(ctx context.Context, region, serviceID string, ids []string, refusal error) error {
+	const op = svcEC2 + ":AcceptVpcEndpointConnections"
+	states, err := p.states(ctx, region, serviceID, ids)
+	if err != nil {
+		return err
+	}
+	still, err := toAccept(op, ids, states)
+	if err != nil || len(still) == 0 {
+		return err
+	}
+	return &cloud.Error{Kind: cloud.Retryable, Op: op, Msg: fmt.Sprintf("EC2 refused to accept %s for its state, yet it still waits for acceptance; trying again", strings.Join(still, ", ")), Err: refusal}
 }
 
 // RejectConnections implements cloud.Provider. Connections gone or
@@ -175,7 +249,8 @@ func (p *Provider) CreateEndpoint(ctx context.Context, spec cloud.EndpointSpec) 
 }
 
 func endpoint(v ec2types.VpcEndpoint) cloud.Endpoint {
-	ep := cloud.Endpoint{ID: aws.ToString(v.VpcEndpointId), Service: aws.ToString(v.ServiceName), State: cloud.AWSState(string(v.State))}
+	ep := cloud.Endpoint{ID: aws.ToString(v.VpcEndpointId), Service: aws.ToString(v.ServiceName), State: cloud.AWSState(string(v.State)),
+		Created: aws.ToTime(v.CreationTimestamp)}
 	// The first DNS entry is the regional name; the others are per zone.
 	if len(v.DnsEntries) > 0 {
 		ep.DNSName = strings.TrimSuffix(aws.ToString(v.DnsEntries[0].DnsName), ".")
@@ -196,6 +271,36 @@ func (p *Provider) DescribeEndpoint(ctx context.Context, ref cloud.EnvRef, id st
 		}
 	}
 	return cloud.Endpoint{}, cloud.Errorf(cloud.NotFound, op, "no endpoint %s", id)
+}
+
+// PlatformEndpoints implements cloud.Provider: the interface endpoints in
+// the configured VPC into service, but for deleted ones (EC2 lists those
+// for a while). The filters narrow the answer; the service and VPC are
+// checked on it too, since emulators ignore filters.
+func (p *Provider) PlatformEndpoints(ctx context.Context, ref cloud.EnvRef, service string) ([]cloud.Endpoint, error) {
+	const op = "DescribeVpcEndpoints"
+	if p.opts.VPCID == "" {
+		return nil, cloud.Errorf(cloud.Invalid, op, "set aws.vpcId in the worker's config: it says where the platform's endpoints into customers' services are")
+	}
+	pages := ec2.NewDescribeVpcEndpointsPaginator(p.in(ref.Region).ec2, &ec2.DescribeVpcEndpointsInput{Filters: []ec2types.Filter{
+		{Name: aws.String("service-name"), Values: []string{service}},
+		{Name: aws.String("vpc-id"), Values: []string{p.opts.VPCID}},
+	}})
+	var out []cloud.Endpoint
+	for pages.HasMorePages() {
+		page, err := pages.NextPage(ctx)
+		if err != nil {
+			return nil, classify(svcEC2, op, err)
+		}
+		for _, v := range page.VpcEndpoints {
+			ep := endpoint(v)
+			if strings.EqualFold(ep.Service, service) && aws.ToString(v.VpcId) == p.opts.VPCID && ep.State != cloud.StateDeleted {
+				out = append(out, ep)
+			}
+		}
+	}
+	cloud.NewestFirst(out)
+	return out, nil
 }
 
 // DeleteEndpoint implements cloud.Provider: an endpoint already gone is

@@ -54,7 +54,9 @@ func kindOf(code string, status int) (cloud.Kind, string) {
 		return cloud.AccessDenied, ""
 	case strings.HasSuffix(code, ".NotFound") || strings.HasSuffix(code, "NotFound") || code == "InvalidServiceName":
 		return cloud.NotFound, "not found (" + code + ")"
-	case code == "IncorrectState" || code == "DependencyViolation" || strings.HasSuffix(code, ".Duplicate") || code == "ResourceInUse":
+	case code == "IncorrectState" || code == endpointStateCode || code == "DependencyViolation" || strings.HasSuffix(code, ".Duplicate") || code == "ResourceInUse":
+		// InvalidVpcEndpointState is about the endpoint's state, not the
+		// input, despite its "Invalid" prefix.
 		return cloud.Conflict, "in a state that forbids this (" + code + ")"
 	case strings.HasPrefix(code, "Invalid") || code == "ValidationError" || code == "MissingParameter" || code == "UnsupportedOperation":
 		return cloud.Invalid, "AWS refused the input (" + code + ")"

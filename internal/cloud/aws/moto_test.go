@@ -3,12 +3,14 @@ package aws
 import (
 	"context"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/linkwright/linkwright/internal/cloud"
 	"github.com/linkwright/linkwright/internal/cloud/aws/awstest"
 	"github.com/linkwright/linkwright/internal/cloud/cloudtest"
 )
@@ -19,15 +21,13 @@ func TestConformanceAgainstMoto(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts moto")
 	}
-	x := awstest.NewExtension(t, awstest.StartMoto(t))
-	plat := x.BuildPlatform(t, ref, "pro")
-	p := newProvider(aws.Config{Region: "us-east-1", Credentials: credentials.NewStaticCredentialsProvider("moto", "moto", "")},
-		Options{Endpoint: x.URL(), VPCID: plat.VPCID, SubnetIDs: plat.SubnetIDs, SecurityGroupIDs: []string{plat.SecurityGroupID}})
+	x, plat, p := motoStack(t)
 	cloudtest.Run(t, cloudtest.Harness{
 		Provider: p, Customer: x, Env: ref,
 		Account: "111122223333", Other: "444455556666",
-		CustomerService: "com.amazonaws.vpce.us-east-1.vpce-svc-0123456789abcdef0",
-		Ports:           []int{3306, 2222},
+		CustomerService:      "com.amazonaws.vpce.us-east-1.vpce-svc-0123456789abcdef0",
+		OtherCustomerService: "com.amazonaws.vpce.us-east-1.vpce-svc-0fedcba9876543210",
+		Ports:                []int{3306, 2222},
 	})
 
 	t.Run("the platform principal is the caller's account root", func(t *testing.T) {
@@ -44,4 +44,84 @@ func TestConformanceAgainstMoto(t *testing.T) {
 		assert.Contains(t, l.listeners, int32(2222))
 		assert.NotContains(t, l.listeners, int32(3306), "closed by the suite")
 	})
+}
+
+// motoStack starts moto and the extension, builds the platform of ref in
+// it and returns a provider on it.
+func motoStack(t *testing.T) (*awstest.Extension, awstest.Platform, *Provider) {
+	t.Helper()
+	x := awstest.NewExtension(t, awstest.StartMoto(t))
+	plat := x.BuildPlatform(t, ref, "pro")
+	p := newProvider(aws.Config{Region: "us-east-1", Credentials: credentials.NewStaticCredentialsProvider("moto", "moto", "")},
+		Options{Endpoint: x.URL(), VPCID: plat.VPCID, SubnetIDs: plat.SubnetIDs, SecurityGroupIDs: []string{plat.SecurityGroupID}})
+	return x, plat, p
+}
+
+// Between AcceptConnections' read and its call, someone else can accept
+// the connection or the customer can delete it; EC2 then refuses the
+// call for the endpoint's state. Through the real provider, against moto
+// and the extension that loses the race on purpose.
+func TestAcceptRaceAgainstMoto(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts moto")
+	}
+	x, plat, p := motoStack(t)
+	ctx := context.Background()
+	const customer = "111122223333"
+	require.NoError(t, p.AllowAccount(ctx, ref, customer))
+	connect := func(t *testing.T) string {
+		id, err := x.CreateEndpoint(customer, plat.ServiceName)
+		require.NoError(t, err)
+		return id
+	}
+
+	for _, asError := range []bool{false, true} {
+		how := map[bool]string{false: "in Unsuccessful", true: "as the call's error"}[asError]
+		t.Run("accepted by someone else meanwhile is success, refused "+how, func(t *testing.T) {
+			id := connect(t)
+			x.RaceNextAccept("available", asError)
+			require.NoError(t, p.AcceptConnections(ctx, ref, []string{id}))
+			assert.Equal(t, cloud.StateAvailable, connState(p, customer, id))
+		})
+		t.Run("deleted by the customer meanwhile is NotFound, refused "+how, func(t *testing.T) {
+			id := connect(t)
+			x.RaceNextAccept("deleted", asError)
+			err := p.AcceptConnections(ctx, ref, []string{id})
+			assert.Equal(t, cloud.NotFound, cloud.KindOf(err), "got %v", err)
+			assert.ErrorContains(t, err, "connection "+id+" is gone: the customer deleted their endpoint before it was accepted")
+		})
+	}
+
+	t.Run("deleted by the customer before the accept is NotFound", func(t *testing.T) {
+		id := connect(t)
+		require.NoError(t, x.DeleteEndpoint(customer, id))
+		before := x.CallCount("AcceptVpcEndpointConnections")
+		err := p.AcceptConnections(ctx, ref, []string{id})
+		assert.Equal(t, cloud.NotFound, cloud.KindOf(err), "got %v", err)
+		assert.ErrorContains(t, err, "the customer deleted their endpoint before it was accepted")
+		assert.Equal(t, before, x.CallCount("AcceptVpcEndpointConnections"), "nothing to accept: no call")
+		assert.Equal(t, cloud.StateDeleted, connState(p, customer, id), "listed as deleted, no longer pending")
+	})
+
+	t.Run("accepting after it settled makes no call", func(t *testing.T) {
+		id := connect(t)
+		require.NoError(t, p.AcceptConnections(ctx, ref, []string{id}))
+		require.Eventually(t, func() bool { return connState(p, customer, id) == cloud.StateAvailable }, 5*time.Second, 20*time.Millisecond)
+		before := x.CallCount("AcceptVpcEndpointConnections")
+		require.NoError(t, p.AcceptConnections(ctx, ref, []string{id}))
+		assert.Equal(t, before, x.CallCount("AcceptVpcEndpointConnections"))
+	})
+}
+
+func connState(p *Provider, account, id string) cloud.State {
+	conns, err := p.Connections(context.Background(), ref, account)
+	if err != nil {
+		return cloud.StateUnknown
+	}
+	for _, c := range conns {
+		if c.ID == id {
+			return c.State
+		}
+	}
+	return cloud.StateUnknown
 }

@@ -92,20 +92,52 @@ func accountPrincipal(op, account string) (string, error) {
 	return "arn:aws:iam::" + account + ":root", nil
 }
 
-func (p *Provider) permissions(ctx context.Context, ref cloud.EnvRef) (string, []string, error) {
+// permissions reads the principals allowed on the endpoint service, every
+// page of them: a principal missed would be added twice, or left out of
+// what undo must keep.
+func (p *Provider) permissions(ctx context.Context, region string, svc ec2types.ServiceConfiguration) ([]string, error) {
+	pages := ec2.NewDescribeVpcEndpointServicePermissionsPaginator(p.in(region).ec2, &ec2.DescribeVpcEndpointServicePermissionsInput{ServiceId: svc.ServiceId})
+	var principals []string
+	for pages.HasMorePages() {
+		page, err := pages.NextPage(ctx)
+		if err != nil {
+			return nil, classify(svcEC2, "DescribeVpcEndpointServicePermissions", err)
+		}
+		for _, a := range page.AllowedPrincipals {
+			principals = append(principals, aws.ToString(a.Principal))
+		}
+	}
+	return principals, nil
+}
+
+// ServiceState implements cloud.Provider: the ports with a listener on the
+// service's NLB, and the accounts whose root is an allowed principal.
+// Other principals (roles, users, "*") name no one customer account and
+// are left out.
+func (p *Provider) ServiceState(ctx context.Context, ref cloud.EnvRef) (cloud.ServiceState, error) {
 	svc, err := p.service(ctx, ref)
 	if err != nil {
-		return "", nil, err
+		return cloud.ServiceState{}, err
 	}
-	out, err := p.in(ref.Region).ec2.DescribeVpcEndpointServicePermissions(ctx, &ec2.DescribeVpcEndpointServicePermissionsInput{ServiceId: svc.ServiceId})
+	l, err := p.balancerOf(ctx, ref.Region, svc)
 	if err != nil {
-		return "", nil, classify(svcEC2, "DescribeVpcEndpointServicePermissions", err)
+		return cloud.ServiceState{}, err
 	}
-	var principals []string
-	for _, a := range out.AllowedPrincipals {
-		principals = append(principals, aws.ToString(a.Principal))
+	principals, err := p.permissions(ctx, ref.Region, svc)
+	if err != nil {
+		return cloud.ServiceState{}, err
 	}
-	return aws.ToString(svc.ServiceId), principals, nil
+	var ports []int
+	for port := range l.listeners {
+		ports = append(ports, int(port))
+	}
+	var accounts []string
+	for _, pr := range principals {
+		if a, ok := cloud.AWSAccount(pr); ok {
+			accounts = append(accounts, a)
+		}
+	}
+	return cloud.NewServiceState(ports, accounts), nil
 }
 
 // AllowAccount implements cloud.Provider: read first, add only if missing.
@@ -124,14 +156,18 @@ func (p *Provider) setPermission(ctx context.Context, ref cloud.EnvRef, account 
 	if err != nil {
 		return err
 	}
-	id, principals, err := p.permissions(ctx, ref)
+	svc, err := p.service(ctx, ref)
+	if err != nil {
+		return err
+	}
+	principals, err := p.permissions(ctx, ref.Region, svc)
 	if err != nil {
 		return err
 	}
 	if slices.Contains(principals, principal) == allow {
 		return nil
 	}
-	in := &ec2.ModifyVpcEndpointServicePermissionsInput{ServiceId: aws.String(id)}
+	in := &ec2.ModifyVpcEndpointServicePermissionsInput{ServiceId: svc.ServiceId}
 	if allow {
 		in.AddAllowedPrincipals = []string{principal}
 	} else {
@@ -154,10 +190,15 @@ func (p *Provider) loadBalancer(ctx context.Context, ref cloud.EnvRef) (lb, erro
 	if err != nil {
 		return lb{}, err
 	}
+	return p.balancerOf(ctx, ref.Region, svc)
+}
+
+// balancerOf reads the NLB of an endpoint service and its listeners.
+func (p *Provider) balancerOf(ctx context.Context, region string, svc ec2types.ServiceConfiguration) (lb, error) {
 	if len(svc.NetworkLoadBalancerArns) == 0 {
-		return lb{}, cloud.Errorf(cloud.Invalid, "OpenPorts", "endpoint service %s has no Network Load Balancer", aws.ToString(svc.ServiceId))
+		return lb{}, cloud.Errorf(cloud.Invalid, "DescribeLoadBalancers", "endpoint service %s has no Network Load Balancer: attach the platform's NLB to it", aws.ToString(svc.ServiceId))
 	}
-	c := p.in(ref.Region)
+	c := p.in(region)
 	out := lb{arn: svc.NetworkLoadBalancerArns[0], backend: tagValue(svc.Tags, TagBackend), listeners: map[int32]elbtypes.Listener{}}
 	lbs, err := c.elb.DescribeLoadBalancers(ctx, &elbv2.DescribeLoadBalancersInput{LoadBalancerArns: []string{out.arn}})
 	if err != nil {

@@ -64,7 +64,8 @@ func calledActions(t *testing.T) []string {
 
 // pagedThrough are methods the code calls through the SDK's paginators.
 func pagedThrough(method string) bool {
-	return method == "DescribeVpcEndpointServiceConfigurations" || method == "DescribeVpcEndpointConnections" || method == "DescribeListeners"
+	return method == "DescribeVpcEndpointServiceConfigurations" || method == "DescribeVpcEndpointConnections" || method == "DescribeListeners" ||
+		method == "DescribeVpcEndpointServicePermissions"
 }
 
 func policyActions(t *testing.T) []string {

@@ -338,3 +338,208 @@ func TestParseOptions(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, "http://127.0.0.1:5000", o.Endpoint)
 }
+
+func connectionsOf(items ...string) string {
+	return `<DescribeVpcEndpointConnectionsResponse xmlns="http://ec2.amazonaws.com/doc/2016-11-15/"><requestId>r</requestId><vpcEndpointConnectionSet>` +
+		strings.Join(items, "") + `</vpcEndpointConnectionSet></DescribeVpcEndpointConnectionsResponse>`
+}
+
+func connectionItem(id, owner, state string) string {
+	return `<item><serviceId>vpce-svc-0aaa</serviceId><vpcEndpointId>` + id + `</vpcEndpointId><vpcEndpointOwner>` + owner + `</vpcEndpointOwner>
+<vpcEndpointState>` + state + `</vpcEndpointState><creationTimestamp>2026-11-21T10:00:00.000Z</creationTimestamp></item>`
+}
+
+// A filter the API ignores must not let another account's connection
+// through: the owner is checked on the answer.
+func TestConnectionsCheckTheOwnerOnTheAnswer(t *testing.T) {
+	f := &fakeEC2{scripts: map[string][]answer{
+		"DescribeVpcEndpointServiceConfigurations": {ok(serviceConfig)},
+		"DescribeVpcEndpointConnections": {ok(connectionsOf(
+			connectionItem("vpce-0c1", "123456789012", "pendingAcceptance"),
+			connectionItem("vpce-0other", "999999999999", "pendingAcceptance"),
+		))},
+	}}
+	p := newTestProvider(t, f, Options{})
+	conns, err := p.Connections(context.Background(), ref, "123456789012")
+	require.NoError(t, err)
+	require.Len(t, conns, 1, "another owner's connection is left out: %+v", conns)
+	assert.Equal(t, "vpce-0c1", conns[0].ID)
+	assert.Equal(t, "123456789012", conns[0].Account)
+	assert.Equal(t, "123456789012", f.last("DescribeVpcEndpointConnections").Get("Filter.2.Value.1"), "the filter still narrows the answer")
+}
+
+func acceptRefused(asError bool) answer {
+	if asError {
+		return answer{400, `<Response><Errors><Error><Code>InvalidVpcEndpointState</Code><Message>Endpoint vpce-0c1 is in available state</Message></Error></Errors><RequestID>r1</RequestID></Response>`}
+	}
+	return ok(`<AcceptVpcEndpointConnectionsResponse xmlns="http://ec2.amazonaws.com/doc/2016-11-15/"><requestId>r</requestId><unsuccessful>
+<item><error><code>InvalidVpcEndpointState</code><message>Endpoint vpce-0c1 is in some state (wording varies)</message></error><resourceId>vpce-0c1</resourceId></item></unsuccessful></AcceptVpcEndpointConnectionsResponse>`)
+}
+
+// When someone else changes the connection between AcceptConnections'
+// read and its call, EC2 refuses the call for the endpoint's state
+// (InvalidVpcEndpointState, per item or for the whole call): the provider
+// reads the state again and judges it as it would have before the call.
+func TestAcceptRefusedForItsStateIsJudgedOnAFreshRead(t *testing.T) {
+	for _, tc := range []struct {
+		after string // the connection's state on the second read; "" for gone
+		kind  cloud.Kind
+		want  string
+	}{
+		{after: "available"},
+		{after: "Pending"},
+		{after: "", kind: cloud.NotFound, want: "the customer deleted their endpoint before it was accepted"},
+		{after: "deleted", kind: cloud.NotFound, want: "the customer deleted their endpoint before it was accepted"},
+		{after: "rejected", kind: cloud.Conflict, want: "is rejected and cannot be accepted"},
+		{after: "deleting", kind: cloud.Conflict, want: "is deleting and cannot be accepted"},
+		{after: "expired", kind: cloud.Conflict, want: "is expired"},
+		{after: "failed", kind: cloud.Conflict, want: "is failed"},
+		{after: "pendingAcceptance", kind: cloud.Retryable, want: "still waits for acceptance"},
+	} {
+		for _, asError := range []bool{false, true} {
+			second := connectionsOf()
+			if tc.after != "" {
+				second = connections(tc.after)
+			}
+			f := &fakeEC2{scripts: map[string][]answer{
+				"DescribeVpcEndpointServiceConfigurations": {ok(serviceConfig)},
+				"DescribeVpcEndpointConnections":           {ok(connections("pendingAcceptance")), ok(second)},
+				"AcceptVpcEndpointConnections":             {acceptRefused(asError)},
+			}}
+			p := newTestProvider(t, f, Options{})
+			err := p.AcceptConnections(context.Background(), ref, []string{"vpce-0c1"})
+			what := fmt.Sprintf("%q after the race, refused as error: %v", tc.after, asError)
+			assert.Equal(t, 1, f.count("AcceptVpcEndpointConnections"), what)
+			assert.Equal(t, 2, f.count("DescribeVpcEndpointConnections"), "read again: %s", what)
+			assert.Equal(t, "vpce-0c1", f.last("DescribeVpcEndpointConnections").Get("Filter.2.Value.1"), what)
+			if tc.want == "" {
+				assert.NoError(t, err, what)
+				continue
+			}
+			require.Error(t, err, what)
+			assert.Equal(t, tc.kind, cloud.KindOf(err), "%s: %v", what, err)
+			assert.ErrorContains(t, err, tc.want, what)
+		}
+	}
+}
+
+// Only the code is matched: other refusals are not read again.
+func TestAcceptOtherRefusalsAreNotReadAgain(t *testing.T) {
+	f := &fakeEC2{scripts: map[string][]answer{
+		"DescribeVpcEndpointServiceConfigurations": {ok(serviceConfig)},
+		"DescribeVpcEndpointConnections":           {ok(connections("pendingAcceptance")), ok(connections("available"))},
+		"AcceptVpcEndpointConnections":             {ok(unsuccessfulAccept("InvalidState"))},
+	}}
+	p := newTestProvider(t, f, Options{})
+	err := p.AcceptConnections(context.Background(), ref, []string{"vpce-0c1"})
+	assert.Equal(t, cloud.Invalid, cloud.KindOf(err), "got %v", err)
+	assert.Equal(t, 1, f.count("DescribeVpcEndpointConnections"))
+}
+
+func TestAcceptingAConnectionGoneSaysTheCustomerDeletedIt(t *testing.T) {
+	for _, listed := range []string{connectionsOf(), connections("deleted")} {
+		f := &fakeEC2{scripts: map[string][]answer{
+			"DescribeVpcEndpointServiceConfigurations": {ok(serviceConfig)},
+			"DescribeVpcEndpointConnections":           {ok(listed)},
+		}}
+		p := newTestProvider(t, f, Options{})
+		err := p.AcceptConnections(context.Background(), ref, []string{"vpce-0c1"})
+		assert.Equal(t, cloud.NotFound, cloud.KindOf(err), "got %v", err)
+		assert.ErrorContains(t, err, "connection vpce-0c1 is gone: the customer deleted their endpoint before it was accepted")
+		assert.Zero(t, f.count("AcceptVpcEndpointConnections"))
+	}
+}
+
+func TestEndpointStateErrorsAreConflicts(t *testing.T) {
+	kind, _ := kindOf("InvalidVpcEndpointState", 400)
+	assert.Equal(t, cloud.Conflict, kind, "a state, not an input, despite the Invalid prefix")
+}
+
+// elbResponse wraps an ELBv2 Query API result.
+func elbResponse(action, result string) string {
+	return `<` + action + `Response xmlns="http://elasticloadbalancing.amazonaws.com/doc/2015-12-01/"><` + action + `Result>` + result +
+		`</` + action + `Result><ResponseMetadata><RequestId>r</RequestId></ResponseMetadata></` + action + `Response>`
+}
+
+func TestServiceStateReadsListenersAndRootPrincipals(t *testing.T) {
+	const withNLB = `<DescribeVpcEndpointServiceConfigurationsResponse xmlns="http://ec2.amazonaws.com/doc/2016-11-15/"><requestId>r</requestId>
+<serviceConfigurationSet><item><serviceId>vpce-svc-0aaa</serviceId><serviceName>com.amazonaws.vpce.us-east-1.vpce-svc-0aaa</serviceName>
+<networkLoadBalancerArnSet><item>arn:aws:elasticloadbalancing:us-east-1:210987654321:loadbalancer/net/p/1</item></networkLoadBalancerArnSet>
+<tagSet><item><key>linkwright:project</key><value>abcd1234efgh5</value></item><item><key>linkwright:environment</key><value>production</value></item></tagSet>
+</item></serviceConfigurationSet></DescribeVpcEndpointServiceConfigurationsResponse>`
+	perms := func(next string, principals ...string) answer {
+		var items strings.Builder
+		for _, pr := range principals {
+			items.WriteString(`<item><principal>` + pr + `</principal></item>`)
+		}
+		return ok(`<DescribeVpcEndpointServicePermissionsResponse xmlns="http://ec2.amazonaws.com/doc/2016-11-15/"><requestId>r</requestId><allowedPrincipals>` +
+			items.String() + `</allowedPrincipals>` + next + `</DescribeVpcEndpointServicePermissionsResponse>`)
+	}
+	listener := func(port int) string {
+		return fmt.Sprintf(`<member><ListenerArn>arn:aws:elasticloadbalancing:us-east-1:210987654321:listener/net/p/1/%d</ListenerArn><Port>%d</Port><Protocol>TCP</Protocol></member>`, port, port)
+	}
+	f := &fakeEC2{scripts: map[string][]answer{
+		"DescribeVpcEndpointServiceConfigurations": {ok(withNLB)},
+		"DescribeVpcEndpointServicePermissions": {
+			perms(`<nextToken>p2</nextToken>`, "arn:aws:iam::999999999999:root", "arn:aws:iam::555555555555:role/ops"),
+			perms(``, "arn:aws:iam::123456789012:root", "*", "arn:aws:iam::999999999999:root"),
+		},
+		"DescribeLoadBalancers": {ok(elbResponse("DescribeLoadBalancers",
+			`<LoadBalancers><member><LoadBalancerArn>arn:aws:elasticloadbalancing:us-east-1:210987654321:loadbalancer/net/p/1</LoadBalancerArn><VpcId>vpc-0plat</VpcId></member></LoadBalancers>`))},
+		"DescribeListeners": {
+			ok(elbResponse("DescribeListeners", `<Listeners>`+listener(5432)+listener(2222)+`</Listeners><NextMarker>m1</NextMarker>`)),
+			ok(elbResponse("DescribeListeners", `<Listeners>`+listener(3306)+`</Listeners>`)),
+		},
+	}}
+	p := newTestProvider(t, f, Options{})
+	st, err := p.ServiceState(context.Background(), ref)
+	require.NoError(t, err)
+	assert.Equal(t, []int{2222, 3306, 5432}, st.OpenPorts, "every page of listeners, sorted")
+	assert.Equal(t, []string{"123456789012", "999999999999"}, st.Accounts, "account roots only, every page, sorted, once each")
+	assert.Equal(t, "p2", f.last("DescribeVpcEndpointServicePermissions").Get("NextToken"))
+	assert.Equal(t, 1, f.count("DescribeVpcEndpointServiceConfigurations"), "the service is looked up once")
+	for _, action := range []string{"ModifyVpcEndpointServicePermissions", "CreateListener", "DeleteListener"} {
+		assert.Zero(t, f.count(action), "read-only")
+	}
+}
+
+func TestPlatformEndpointsCheckServiceAndVPCOnTheAnswer(t *testing.T) {
+	const svc = "com.amazonaws.vpce.us-east-1.vpce-svc-0cust"
+	item := func(id, vpc, service, state, created string) string {
+		return `<item><vpcEndpointId>` + id + `</vpcEndpointId><vpcId>` + vpc + `</vpcId><serviceName>` + service + `</serviceName><state>` + state +
+			`</state><creationTimestamp>` + created + `</creationTimestamp><dnsEntrySet><item><dnsName>` + id + `.example.</dnsName></item></dnsEntrySet></item>`
+	}
+	page := func(next string, items ...string) answer {
+		return ok(`<DescribeVpcEndpointsResponse xmlns="http://ec2.amazonaws.com/doc/2016-11-15/"><requestId>r</requestId><vpcEndpointSet>` +
+			strings.Join(items, "") + `</vpcEndpointSet>` + next + `</DescribeVpcEndpointsResponse>`)
+	}
+	f := &fakeEC2{scripts: map[string][]answer{"DescribeVpcEndpoints": {
+		page(`<nextToken>t2</nextToken>`,
+			item("vpce-0old", "vpc-0plat", svc, "rejected", "2026-11-20T10:00:00.000Z"),
+			item("vpce-0othervpc", "vpc-0else", svc, "available", "2026-11-22T10:00:00.000Z"),
+			item("vpce-0gone", "vpc-0plat", svc, "deleted", "2026-11-23T10:00:00.000Z")),
+		page(``,
+			item("vpce-0new", "vpc-0plat", svc, "pendingAcceptance", "2026-11-21T10:00:00.000Z"),
+			item("vpce-0othersvc", "vpc-0plat", "com.amazonaws.vpce.us-east-1.vpce-svc-0else", "available", "2026-11-24T10:00:00.000Z")),
+	}}}
+	p := newTestProvider(t, f, Options{VPCID: "vpc-0plat", SubnetIDs: []string{"subnet-1"}})
+	eps, err := p.PlatformEndpoints(context.Background(), ref, svc)
+	require.NoError(t, err)
+	require.Len(t, eps, 2, "%+v", eps)
+	assert.Equal(t, "vpce-0new", eps[0].ID, "newest first")
+	assert.Equal(t, cloud.StatePendingAcceptance, eps[0].State)
+	assert.Equal(t, time.Date(2026, 11, 21, 10, 0, 0, 0, time.UTC), eps[0].Created)
+	assert.Equal(t, "vpce-0new.example", eps[0].DNSName)
+	assert.Equal(t, "vpce-0old", eps[1].ID, "rejected ones too")
+	assert.Equal(t, 2, f.count("DescribeVpcEndpoints"), "every page")
+	call := f.last("DescribeVpcEndpoints")
+	assert.Equal(t, "t2", call.Get("NextToken"))
+	assert.Equal(t, "service-name", call.Get("Filter.1.Name"))
+	assert.Equal(t, svc, call.Get("Filter.1.Value.1"))
+	assert.Equal(t, "vpc-id", call.Get("Filter.2.Name"))
+	assert.Equal(t, "vpc-0plat", call.Get("Filter.2.Value.1"))
+
+	_, err = newTestProvider(t, f, Options{}).PlatformEndpoints(context.Background(), ref, svc)
+	assert.Equal(t, cloud.Invalid, cloud.KindOf(err))
+	assert.ErrorContains(t, err, "aws.vpcId")
+}

@@ -3,6 +3,7 @@ package azure
 import (
 	"context"
 	"strings"
+	"time"
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/arm"
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/runtime"
@@ -12,7 +13,8 @@ import (
 )
 
 // Connections implements cloud.Provider: the service's private endpoint
-// connections whose endpoint lives in the customer's subscription.
+// connections whose endpoint lives in the customer's subscription (the
+// owner, read from each endpoint's resource ID; the API has no filter).
 func (p *Provider) Connections(ctx context.Context, ref cloud.EnvRef, account string) ([]cloud.Connection, error) {
 	s, err := p.service(ctx, ref)
 	if err != nil {
@@ -93,34 +95,79 @@ func (p *Provider) decide(ctx context.Context, ref cloud.EnvRef, ids []string, a
 	}
 	client := p.platform().NewPrivateLinkServicesClient()
 	for _, id := range ids {
-		got, err := client.GetPrivateEndpointConnection(ctx, s.group, deref(s.Name), id, nil)
+		conn, found, err := p.readConnection(ctx, s, id)
 		if err != nil {
-			err = classify("PrivateLinkServices.GetPrivateEndpointConnection", "Microsoft.Network/privateLinkServices/privateEndpointConnections/read", err)
-			if !approve && cloud.IsNotFound(err) {
-				continue // gone already: nothing to reject
-			}
 			return err
 		}
-		state := connection(&got.PrivateEndpointConnection).State
+		state := connection(&conn).State
 		status := "Approved"
-		switch {
-		case approve && state == cloud.StateAvailable, !approve && state.Terminal():
-			continue
-		case approve && state != cloud.StatePendingAcceptance:
-			return cloud.Errorf(cloud.Conflict, op, "connection %s is %s and cannot be approved; the customer must create a new private endpoint", id, state)
-		case !approve:
+		if approve {
+			accept, err := cloud.CheckAccept(op, id, state, found)
+			if err != nil {
+				return err
+			}
+			if !accept {
+				continue
+			}
+		} else {
+			if !found || state.Terminal() {
+				continue // gone or closed already: nothing to reject
+			}
 			status = "Rejected"
 		}
-		conn := got.PrivateEndpointConnection
 		if conn.Properties == nil {
 			conn.Properties = &armnetwork.PrivateEndpointConnectionProperties{}
 		}
 		conn.Properties.PrivateLinkServiceConnectionState = &armnetwork.PrivateLinkServiceConnectionState{Status: ptr(status), Description: ptr(description)}
-		if _, err := client.UpdatePrivateEndpointConnection(ctx, s.group, deref(s.Name), id, conn, nil); err != nil {
-			return classify(op, perm, err)
+		_, err = client.UpdatePrivateEndpointConnection(ctx, s.group, deref(s.Name), id, conn, nil)
+		err = classify(op, perm, err)
+		switch {
+		case err == nil:
+		case !approve:
+			// Deleted since the read: nothing left to reject.
+			if err := ignoreNotFound(err); err != nil {
+				return err
+			}
+		case cloud.IsRetryable(err):
+			return err // the retry reads the state first
+		default:
+			// Refused, perhaps because someone changed the connection
+			// since the read (the customer deleted their endpoint,
+			// another operator approved or rejected it): judge it again
+			// on its state now.
+			if err := p.afterRace(ctx, s, id, err); err != nil {
+				return err
+			}
 		}
 	}
 	return nil
+}
+
+// readConnection reads one of the service's connections; found is false
+// when there is none (never was, or the customer deleted their endpoint).
+func (p *Provider) readConnection(ctx context.Context, s pls, id string) (armnetwork.PrivateEndpointConnection, bool, error) {
+	got, err := p.platform().NewPrivateLinkServicesClient().GetPrivateEndpointConnection(ctx, s.group, deref(s.Name), id, nil)
+	err = classify("PrivateLinkServices.GetPrivateEndpointConnection", "Microsoft.Network/privateLinkServices/privateEndpointConnections/read", err)
+	if cloud.IsNotFound(err) {
+		return armnetwork.PrivateEndpointConnection{}, false, nil
+	}
+	return got.PrivateEndpointConnection, err == nil, err
+}
+
+// afterRace judges an approval Azure refused by the connection's state
+// now: approved meanwhile is success, gone is NotFound, closed is
+// Conflict; one still pending keeps the refusal, whose cause is not the
+// state.
+func (p *Provider) afterRace(ctx context.Context, s pls, id string, refusal error) error {
+	conn, found, err := p.readConnection(ctx, s, id)
+	if err != nil {
+		return err
+	}
+	still, err := cloud.CheckAccept("PrivateLinkServices.UpdatePrivateEndpointConnection", id, connection(&conn).State, found)
+	if still {
+		return refusal
+	}
+	return err
 }
 
 // alias returns the alias of a customer service given by alias or by
@@ -182,7 +229,10 @@ func (p *Provider) CreateEndpoint(ctx context.Context, spec cloud.EndpointSpec) 
 	name := endpointName(spec.Token)
 	pe := armnetwork.PrivateEndpoint{
 		Location: ptr(spec.Env.Region),
-		Tags:     map[string]*string{TagProject: ptr(spec.Env.Project), TagEnvironment: ptr(spec.Env.Environment)},
+		// A retry's PUT writes TagCreated again, a little later: still
+		// within the run, so runs stay in order.
+		Tags: map[string]*string{TagProject: ptr(spec.Env.Project), TagEnvironment: ptr(spec.Env.Environment),
+			TagCreated: ptr(p.now().UTC().Format(time.RFC3339Nano))},
 		Properties: &armnetwork.PrivateEndpointProperties{
 			Subnet: &armnetwork.Subnet{ID: ptr(p.opts.SubnetID)},
 			ManualPrivateLinkServiceConnections: []*armnetwork.PrivateLinkServiceConnection{{
@@ -206,6 +256,9 @@ func (p *Provider) CreateEndpoint(ctx context.Context, spec cloud.EndpointSpec) 
 
 func endpoint(pe armnetwork.PrivateEndpoint) cloud.Endpoint {
 	ep := cloud.Endpoint{ID: deref(pe.Name), State: cloud.StateUnknown}
+	if created, err := time.Parse(time.RFC3339Nano, deref(pe.Tags[TagCreated])); err == nil {
+		ep.Created = created
+	}
 	props := pe.Properties
 	if props == nil {
 		return ep
@@ -229,7 +282,47 @@ func endpoint(pe armnetwork.PrivateEndpoint) cloud.Endpoint {
 	if ep.DNSName == "" && len(ep.IPs) > 0 {
 		ep.DNSName = ep.IPs[0] // no private DNS zone: the address itself
 	}
+	if deref(props.ProvisioningState) == armnetwork.ProvisioningStateDeleting {
+		ep.State = cloud.StateDeleting // whatever its connection said
+	}
 	return ep
+}
+
+// connectsTo reports whether a private endpoint's connection (manual or
+// automatic) is to service: the resource ID or alias it was created with,
+// compared without case as Azure does.
+func connectsTo(pe *armnetwork.PrivateEndpoint, service string) bool {
+	if pe == nil || pe.Properties == nil {
+		return false
+	}
+	for _, c := range append(pe.Properties.ManualPrivateLinkServiceConnections, pe.Properties.PrivateLinkServiceConnections...) {
+		if c != nil && c.Properties != nil && strings.EqualFold(deref(c.Properties.PrivateLinkServiceID), service) {
+			return true
+		}
+	}
+	return false
+}
+
+// PlatformEndpoints implements cloud.Provider: the private endpoints in the
+// configured endpoint resource group connected to service. Azure lists no
+// deleted endpoints; Created is from TagCreated, so endpoints Linkwright
+// did not create come last.
+func (p *Provider) PlatformEndpoints(ctx context.Context, ref cloud.EnvRef, service string) ([]cloud.Endpoint, error) {
+	pager := p.platform().NewPrivateEndpointsClient().NewListPager(p.opts.EndpointResourceGroup, nil)
+	var out []cloud.Endpoint
+	for pager.More() {
+		page, err := pager.NextPage(ctx)
+		if err != nil {
+			return nil, classify("PrivateEndpoints.List", "Microsoft.Network/privateEndpoints/read", err)
+		}
+		for _, pe := range page.Value {
+			if connectsTo(pe, service) {
+				out = append(out, endpoint(*pe))
+			}
+		}
+	}
+	cloud.NewestFirst(out)
+	return out, nil
 }
 
 // DescribeEndpoint implements cloud.Provider.

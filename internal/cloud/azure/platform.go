@@ -72,7 +72,7 @@ func (p *Provider) RevokeAccount(ctx context.Context, ref cloud.EnvRef, account 
 func (p *Provider) setVisibility(ctx context.Context, ref cloud.EnvRef, account string, allow bool) error {
 	const op = "PrivateLinkServices.CreateOrUpdate"
 	account = strings.ToLower(account)
-	if len(account) != 36 || strings.Count(account, "-") != 4 {
+	if !isSubscription(account) {
 		return cloud.Errorf(cloud.Invalid, op, "%q is not a subscription ID; refusing to change visibility (never *)", account)
 	}
 	s, err := p.service(ctx, ref)
@@ -101,6 +101,49 @@ func (p *Provider) setVisibility(ctx context.Context, ref cloud.EnvRef, account 
 		_, err = poller.PollUntilDone(ctx, &runtime.PollUntilDoneOptions{Frequency: pollFreq})
 	}
 	return classify(op, "Microsoft.Network/privateLinkServices/write", err)
+}
+
+// isSubscription reports whether s looks like a subscription ID, which
+// "*" (every subscription) does not.
+func isSubscription(s string) bool { return len(s) == 36 && strings.Count(s, "-") == 4 }
+
+// ServiceState implements cloud.Provider: the frontend ports of the load
+// balancing rules on the service's frontends, and the subscriptions on its
+// Visibility. Rules on the balancer's other frontends are not reachable
+// through the service; a rule on every port (HA ports, port 0) names no
+// port; "*" names no subscription.
+func (p *Provider) ServiceState(ctx context.Context, ref cloud.EnvRef) (cloud.ServiceState, error) {
+	s, b, err := p.serviceAndBalancer(ctx, ref)
+	if err != nil {
+		return cloud.ServiceState{}, err
+	}
+	var ports []int
+	for _, r := range b.lb.Properties.LoadBalancingRules {
+		if r == nil || r.Properties == nil || deref(r.Properties.FrontendPort) <= 0 {
+			continue
+		}
+		if fe := r.Properties.FrontendIPConfiguration; fe != nil && !servesFrontend(s, deref(fe.ID)) {
+			continue
+		}
+		ports = append(ports, int(*r.Properties.FrontendPort))
+	}
+	var accounts []string
+	if s.Properties != nil {
+		for _, sub := range subscriptions(s.Properties.Visibility) {
+			if isSubscription(sub) {
+				accounts = append(accounts, sub)
+			}
+		}
+	}
+	return cloud.NewServiceState(ports, accounts), nil
+}
+
+// servesFrontend reports whether the service uses the frontend IP
+// configuration id (IDs compare without case in Azure).
+func servesFrontend(s pls, id string) bool {
+	return slices.ContainsFunc(s.Properties.LoadBalancerFrontendIPConfigurations, func(fe *armnetwork.FrontendIPConfiguration) bool {
+		return fe != nil && strings.EqualFold(deref(fe.ID), id)
+	})
 }
 
 func subscriptions(v *armnetwork.PrivateLinkServicePropertiesVisibility) []string {

@@ -42,6 +42,10 @@ const (
 	// TagNSG is the resource ID of the network security group that must
 	// allow each opened port (optional).
 	TagNSG = "linkwright:nsg"
+	// TagCreated on the platform's private endpoints is when Linkwright
+	// created them (RFC 3339): Azure's network API keeps no creation time,
+	// and PlatformEndpoints lists newest first.
+	TagCreated = "linkwright:created"
 )
 
 // Options configure the provider (the worker config's "azure" section).
@@ -85,6 +89,7 @@ type Provider struct {
 	cred      azcore.TokenCredential
 	transport policy.Transporter // tests: the armnetwork fakes
 	retry     policy.RetryOptions
+	now       func() time.Time // the clock for TagCreated
 
 	mu        sync.Mutex
 	factories map[string]*armnetwork.ClientFactory // by subscription
@@ -113,7 +118,7 @@ func newProvider(opts Options, cred azcore.TokenCredential, transport policy.Tra
 		opts.MaxRetries = 3
 	}
 	return &Provider{opts: opts, cred: cred, transport: transport, factories: map[string]*armnetwork.ClientFactory{},
-		retry: policy.RetryOptions{MaxRetries: opts.MaxRetries}}
+		retry: policy.RetryOptions{MaxRetries: opts.MaxRetries}, now: time.Now}
 }
 
 func (p *Provider) clients(subscription string) (*armnetwork.ClientFactory, error) {

@@ -2,11 +2,13 @@ package azure
 
 import (
 	"context"
+	"strings"
 	"testing"
 	"time"
 
 	azfake "github.com/Azure/azure-sdk-for-go/sdk/azcore/fake"
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
+	"github.com/Azure/azure-sdk-for-go/sdk/resourcemanager/network/armnetwork/v9"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -21,6 +23,8 @@ const (
 	customer = "00000000-1111-2222-3333-444444444444"
 	// The customer's own Private Link service, by resource ID.
 	customerService = "/subscriptions/00000000-1111-2222-3333-444444444444/resourceGroups/rg-orders/providers/Microsoft.Network/privateLinkServices/pls-orders"
+	// Another of theirs, by alias.
+	customerAlias = "pls-billing.11111111-2222-4333-8444-555555555555.westeurope.azure.privatelinkservice"
 )
 
 func init() { pollFreq = 10 * time.Millisecond }
@@ -44,7 +48,7 @@ func TestConformance(t *testing.T) {
 	cloudtest.Run(t, cloudtest.Harness{
 		Provider: p, Customer: m, Env: ref,
 		Account: customer, Other: "00000000-1111-2222-3333-000000000000",
-		CustomerService: customerService, Ports: []int{5432, 8080},
+		CustomerService: customerService, OtherCustomerService: customerAlias, Ports: []int{5432, 8080},
 	})
 	t.Run("the service name is the alias and the principal the platform subscription", func(t *testing.T) {
 		env, err := p.Environment(context.Background(), ref)
@@ -149,12 +153,19 @@ func TestParseOptions(t *testing.T) {
 	assert.ErrorContains(t, err, `did you mean "subscriptionId"?`)
 }
 
+// connect allows the customer and connects them to the platform service.
+func connect(t *testing.T, p *Provider, m *aztest.Model, plat aztest.Platform) string {
+	t.Helper()
+	require.NoError(t, p.AllowAccount(context.Background(), ref, customer))
+	conn, err := m.CreateEndpoint(customer, plat.Alias)
+	require.NoError(t, err)
+	return conn
+}
+
 func TestRejectionReasonIsTheConnectionsDescription(t *testing.T) {
 	p, m, _, plat := setup(t)
 	ctx := context.Background()
-	require.NoError(t, p.AllowAccount(ctx, ref, customer))
-	conn, err := m.CreateEndpoint(customer, plat.Alias)
-	require.NoError(t, err)
+	conn := connect(t, p, m, plat)
 	require.NoError(t, p.RejectConnections(ctx, ref, []string{conn}, "the subscription is not on the contract"))
 	s, err := p.service(ctx, ref)
 	require.NoError(t, err)
@@ -163,4 +174,113 @@ func TestRejectionReasonIsTheConnectionsDescription(t *testing.T) {
 	st := got.Properties.PrivateLinkServiceConnectionState
 	assert.Equal(t, "Rejected", *st.Status)
 	assert.Equal(t, "the subscription is not on the contract", *st.Description, "the customer sees why")
+}
+
+// Between the read and the write of an approval, another operator can
+// decide on the connection or the customer can delete their private
+// endpoint: the approval is judged on the connection's state now.
+func TestApproveRace(t *testing.T) {
+	for _, tc := range []struct {
+		race string // the connection's status meanwhile; "" for gone
+		kind cloud.Kind
+		want string
+	}{
+		{race: "Approved"},
+		{race: "", kind: cloud.NotFound, want: "is gone: the customer deleted their endpoint before it was accepted"},
+		{race: "Rejected", kind: cloud.Conflict, want: "is rejected and cannot be accepted"},
+		{race: "Disconnected", kind: cloud.Conflict, want: "is disconnected and cannot be accepted"},
+	} {
+		p, m, tr, plat := setup(t)
+		conn := connect(t, p, m, plat)
+		m.RaceNextUpdate(tc.race)
+		err := p.AcceptConnections(context.Background(), ref, []string{conn})
+		assert.Equal(t, 1, tr.Calls["PUT privateEndpointConnections"], "%q: the write was made", tc.race)
+		if tc.want == "" {
+			assert.NoError(t, err, "approved meanwhile: success")
+			continue
+		}
+		assert.Equal(t, tc.kind, cloud.KindOf(err), "%q: %v", tc.race, err)
+		assert.ErrorContains(t, err, tc.want)
+	}
+}
+
+func TestApprovingAConnectionGoneSaysTheCustomerDeletedIt(t *testing.T) {
+	p, m, tr, plat := setup(t)
+	ctx := context.Background()
+	conn := connect(t, p, m, plat)
+	require.NoError(t, m.DeleteEndpoint(customer, conn))
+	err := p.AcceptConnections(ctx, ref, []string{conn})
+	assert.Equal(t, cloud.NotFound, cloud.KindOf(err), "got %v", err)
+	assert.ErrorContains(t, err, "the customer deleted their endpoint before it was accepted")
+	assert.Zero(t, tr.Calls["PUT privateEndpointConnections"], "nothing to approve")
+	require.NoError(t, p.RejectConnections(ctx, ref, []string{conn}, "gone"), "nothing to reject")
+}
+
+func TestServiceStateReadsRulesAndVisibility(t *testing.T) {
+	p, _, tr, _ := setup(t)
+	ctx := context.Background()
+	st, err := p.ServiceState(ctx, ref)
+	require.NoError(t, err)
+	assert.Equal(t, cloud.ServiceState{OpenPorts: []int{}, Accounts: []string{}}, st)
+
+	require.NoError(t, p.OpenPorts(ctx, ref, []int{8080, 5432}))
+	require.NoError(t, p.AllowAccount(ctx, ref, "00000000-1111-2222-3333-BBBBBBBBBBBB"))
+	require.NoError(t, p.AllowAccount(ctx, ref, customer))
+	// Behind the provider's back: "*" on Visibility, a rule on another
+	// frontend of the balancer, and an HA-ports rule.
+	s, b, err := p.serviceAndBalancer(ctx, ref)
+	require.NoError(t, err)
+	s.Properties.Visibility.Subscriptions = append(s.Properties.Visibility.Subscriptions, ptr("*"))
+	poller, err := p.platform().NewPrivateLinkServicesClient().BeginCreateOrUpdate(ctx, s.group, *s.Name, s.PrivateLinkService, nil)
+	require.NoError(t, err)
+	_, err = poller.PollUntilDone(ctx, nil)
+	require.NoError(t, err)
+	lbp := b.lb.Properties
+	lbp.LoadBalancingRules = append(lbp.LoadBalancingRules,
+		&armnetwork.LoadBalancingRule{Name: ptr("public-9000"), Properties: &armnetwork.LoadBalancingRulePropertiesFormat{
+			FrontendPort: ptr(int32(9000)), FrontendIPConfiguration: &armnetwork.SubResource{ID: ptr(*b.lb.ID + "/frontendIPConfigurations/public")}}},
+		&armnetwork.LoadBalancingRule{Name: ptr("ha"), Properties: &armnetwork.LoadBalancingRulePropertiesFormat{
+			FrontendPort: ptr(int32(0)), FrontendIPConfiguration: &armnetwork.SubResource{ID: ptr(strings.ToUpper(b.frontend))}}},
+		&armnetwork.LoadBalancingRule{Name: ptr("platform-6379"), Properties: &armnetwork.LoadBalancingRulePropertiesFormat{
+			FrontendPort: ptr(int32(6379)), FrontendIPConfiguration: &armnetwork.SubResource{ID: ptr(strings.ToUpper(b.frontend))}}})
+	require.NoError(t, p.writeBalancer(ctx, b))
+
+	before := tr.Calls["PUT privateLinkServices"] + tr.Calls["PUT loadBalancers"]
+	st, err = p.ServiceState(ctx, ref)
+	require.NoError(t, err)
+	assert.Equal(t, []int{5432, 6379, 8080}, st.OpenPorts, "the service's frontend only, named in any case; no HA-ports rule")
+	assert.Equal(t, []string{customer, "00000000-1111-2222-3333-bbbbbbbbbbbb"}, st.Accounts, "lower case, sorted, no *")
+	assert.Equal(t, before, tr.Calls["PUT privateLinkServices"]+tr.Calls["PUT loadBalancers"], "read-only")
+}
+
+// Azure keeps no creation time on a private endpoint: it comes from the
+// tag CreateEndpoint writes. Services match by the resource ID or alias
+// the endpoint was created with, in any case. (Order and states: the
+// conformance suite.)
+func TestPlatformEndpointsCreatedFromTheTag(t *testing.T) {
+	p, m, _, _ := setup(t)
+	ctx := context.Background()
+	clock := time.Date(2026, 11, 21, 10, 0, 0, 0, time.UTC)
+	p.now = func() time.Time { return clock }
+	require.NoError(t, m.Grant(customer, customerService, aztest.PlatformSubscription, nil))
+	require.NoError(t, m.Grant(customer, customerAlias, aztest.PlatformSubscription, nil))
+	byID, err := p.CreateEndpoint(ctx, cloud.EndpointSpec{Env: ref, Service: customerService, Token: "run-1"})
+	require.NoError(t, err)
+	assert.Equal(t, clock, byID.Created)
+	byAlias, err := p.CreateEndpoint(ctx, cloud.EndpointSpec{Env: ref, Service: customerAlias, Token: "run-x"})
+	require.NoError(t, err)
+
+	eps, err := p.PlatformEndpoints(ctx, ref, strings.ToUpper(customerService))
+	require.NoError(t, err)
+	require.Len(t, eps, 1, "%+v", eps)
+	assert.Equal(t, byID.ID, eps[0].ID)
+	assert.Equal(t, clock, eps[0].Created)
+	got, err := p.DescribeEndpoint(ctx, ref, byID.ID)
+	require.NoError(t, err)
+	assert.Equal(t, clock, got.Created)
+
+	eps, err = p.PlatformEndpoints(ctx, ref, customerAlias)
+	require.NoError(t, err)
+	require.Len(t, eps, 1)
+	assert.Equal(t, byAlias.ID, eps[0].ID, "by the alias it was created with")
 }

@@ -4,6 +4,8 @@ package cloudtest
 
 import (
 	"context"
+	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -23,6 +25,9 @@ type Customer interface {
 	Grant(account, service, principal string, ports []int) error
 	AcceptEndpoint(account, id string) error
 	RejectEndpoint(account, id string) error
+	// DeleteEndpoint deletes one of account's endpoints to a platform
+	// service, as a customer who gives up (or starts over) would.
+	DeleteEndpoint(account, id string) error
 }
 
 // Harness is what the suite needs from one provider.
@@ -34,8 +39,8 @@ type Harness struct {
 	// Account is a customer account; Other is one never allowed.
 	Account, Other string
 	// CustomerService is a name for the customer's own endpoint service,
-	// valid for the cloud.
-	CustomerService string
+	// valid for the cloud; OtherCustomerService is a second one.
+	CustomerService, OtherCustomerService string
 	// Ports are two ports valid on the cloud.
 	Ports []int
 }
@@ -46,6 +51,8 @@ func Run(t *testing.T, h Harness) {
 	ctx := context.Background()
 	p := h.Provider
 	var env cloud.Environment
+	require.NotEmpty(t, h.OtherCustomerService, "the harness names a second customer service")
+	require.NotEqual(t, h.CustomerService, h.OtherCustomerService)
 
 	t.Run("environment lookup", func(t *testing.T) {
 		var err error
@@ -72,6 +79,11 @@ func Run(t *testing.T, h Harness) {
 		for _, tg := range targets {
 			assert.True(t, tg.Healthy, "port %d: %s", tg.Port, tg.Reason)
 		}
+		st := serviceState(t, p, h)
+		for _, port := range h.Ports {
+			assert.Contains(t, st.OpenPorts, port, "an opened port has a listener or rule")
+		}
+		assert.Empty(t, st.Accounts, "no customer allowed yet")
 	})
 
 	t.Run("a customer not allowed cannot connect", func(t *testing.T) {
@@ -91,6 +103,7 @@ func Run(t *testing.T, h Harness) {
 	t.Run("allow, connect, accept", func(t *testing.T) {
 		require.NoError(t, p.AllowAccount(ctx, h.Env, h.Account))
 		require.NoError(t, p.AllowAccount(ctx, h.Env, h.Account), "allowing twice is success")
+		assert.Equal(t, []string{strings.ToLower(h.Account)}, serviceState(t, p, h).Accounts, "the allowed account, as an account")
 		id, err := h.Customer.CreateEndpoint(h.Account, env.ServiceName)
 		require.NoError(t, err)
 		conns, err := p.Connections(ctx, h.Env, h.Account)
@@ -98,6 +111,9 @@ func Run(t *testing.T, h Harness) {
 		require.Len(t, conns, 1)
 		assert.Equal(t, id, conns[0].ID)
 		assert.Equal(t, cloud.StatePendingAcceptance, conns[0].State)
+		others, err := p.Connections(ctx, h.Env, h.Other)
+		require.NoError(t, err)
+		assert.Empty(t, others, "another account's connection is not this account's")
 		connID = id
 		require.NoError(t, p.AcceptConnections(ctx, h.Env, []string{id}))
 		require.NoError(t, p.AcceptConnections(ctx, h.Env, []string{id}), "accepting twice is harmless")
@@ -105,6 +121,30 @@ func Run(t *testing.T, h Harness) {
 			conns, err := p.Connections(ctx, h.Env, h.Account)
 			return err == nil && len(conns) == 1 && conns[0].State == cloud.StateAvailable
 		}, "the accepted connection becomes available")
+	})
+
+	t.Run("a connection accepted twice still succeeds", func(t *testing.T) {
+		require.NoError(t, p.AcceptConnections(ctx, h.Env, []string{connID}), "accepting an available connection again is success")
+		assert.Equal(t, cloud.StateAvailable, stateOf(t, p, h, connID))
+	})
+
+	t.Run("connections are the account's own", func(t *testing.T) {
+		require.NoError(t, p.AllowAccount(ctx, h.Env, h.Other))
+		theirs, err := h.Customer.CreateEndpoint(h.Other, env.ServiceName)
+		require.NoError(t, err)
+		for _, account := range []string{h.Account, strings.ToUpper(h.Account)} {
+			conns, err := p.Connections(ctx, h.Env, account)
+			require.NoError(t, err)
+			require.Len(t, conns, 1, "%s: only its own connection, whatever the case of its name", account)
+			assert.Equal(t, connID, conns[0].ID)
+			assert.Equal(t, strings.ToLower(h.Account), strings.ToLower(conns[0].Account))
+		}
+		conns, err := p.Connections(ctx, h.Env, h.Other)
+		require.NoError(t, err)
+		require.Len(t, conns, 1)
+		assert.Equal(t, theirs, conns[0].ID)
+		require.NoError(t, h.Customer.DeleteEndpoint(h.Other, theirs))
+		require.NoError(t, p.RevokeAccount(ctx, h.Env, h.Other))
 	})
 
 	t.Run("accepting an unknown connection is NotFound", func(t *testing.T) {
@@ -123,9 +163,27 @@ func Run(t *testing.T, h Harness) {
 		assert.Equal(t, cloud.StateAvailable, stateOf(t, p, h, connID), "the other connection is untouched")
 	})
 
+	t.Run("accepting a connection the customer deleted is NotFound", func(t *testing.T) {
+		id, err := h.Customer.CreateEndpoint(h.Account, env.ServiceName)
+		require.NoError(t, err)
+		require.NoError(t, h.Customer.DeleteEndpoint(h.Account, id))
+		err = p.AcceptConnections(ctx, h.Env, []string{id})
+		assert.True(t, cloud.IsNotFound(err), "got %v", err)
+		assert.ErrorContains(t, err, "customer deleted", "the message says what happened")
+		conns, err := p.Connections(ctx, h.Env, h.Account)
+		require.NoError(t, err)
+		for _, c := range conns {
+			if c.ID == id {
+				assert.NotEqual(t, cloud.StatePendingAcceptance, c.State, "a deleted connection no longer waits for acceptance")
+			}
+		}
+		assert.Equal(t, cloud.StateAvailable, stateOf(t, p, h, connID), "the other connection is untouched")
+	})
+
 	t.Run("revoke stops new connections", func(t *testing.T) {
 		require.NoError(t, p.RevokeAccount(ctx, h.Env, h.Account))
 		require.NoError(t, p.RevokeAccount(ctx, h.Env, h.Account), "revoking twice is success")
+		assert.Empty(t, serviceState(t, p, h).Accounts, "the revoked account is no longer allowed")
 		_, err := h.Customer.CreateEndpoint(h.Account, env.ServiceName)
 		assert.Error(t, err)
 	})
@@ -137,6 +195,9 @@ func Run(t *testing.T, h Harness) {
 		assert.False(t, targets[0].Healthy)
 		assert.NotEmpty(t, targets[0].Reason)
 		assert.True(t, targets[1].Healthy)
+		st := serviceState(t, p, h)
+		assert.NotContains(t, st.OpenPorts, h.Ports[0], "a closed port has no listener or rule")
+		assert.Contains(t, st.OpenPorts, h.Ports[1])
 	})
 
 	var endpoint cloud.Endpoint
@@ -156,11 +217,29 @@ func Run(t *testing.T, h Harness) {
 		endpoint, err = p.CreateEndpoint(ctx, spec)
 		require.NoError(t, err)
 		assert.Equal(t, cloud.StatePendingAcceptance, endpoint.State)
+		assert.False(t, endpoint.Created.IsZero(), "the creation time, as the cloud says")
 		again, err := p.CreateEndpoint(ctx, spec)
 		require.NoError(t, err)
 		assert.Equal(t, endpoint.ID, again.ID, "the same token never creates two endpoints")
 	})
 	require.NotEmpty(t, endpoint.ID)
+
+	t.Run("platform endpoints are found by service", func(t *testing.T) {
+		require.NoError(t, h.Customer.Grant(h.Account, h.OtherCustomerService, env.Principal, h.Ports))
+		other, err := p.CreateEndpoint(ctx, cloud.EndpointSpec{Env: h.Env, Service: h.OtherCustomerService, Token: "conformance-other"})
+		require.NoError(t, err)
+
+		eps := platformEndpoints(t, p, h, h.CustomerService)
+		require.Equal(t, []string{endpoint.ID}, ids(eps), "the endpoint just created, not the one into another service")
+		assert.Equal(t, cloud.StatePendingAcceptance, eps[0].State)
+		assert.False(t, eps[0].Created.IsZero(), "the creation time, as the cloud says")
+		assert.Equal(t, []string{other.ID}, ids(platformEndpoints(t, p, h, h.OtherCustomerService)))
+		require.NoError(t, p.DeleteEndpoint(ctx, h.Env, other.ID))
+		eventually(t, func() bool {
+			eps, err := p.PlatformEndpoints(ctx, h.Env, h.OtherCustomerService)
+			return err == nil && len(eps) == 0
+		}, "a deleted endpoint is no longer listed")
+	})
 
 	t.Run("the customer accepts the reverse endpoint", func(t *testing.T) {
 		require.NoError(t, h.Customer.AcceptEndpoint(h.Account, endpoint.ID))
@@ -178,6 +257,8 @@ func Run(t *testing.T, h Harness) {
 		require.NoError(t, err)
 		assert.Equal(t, cloud.StateRejected, got.State)
 		assert.True(t, got.State.Terminal())
+		eps := platformEndpoints(t, p, h, h.CustomerService)
+		assert.Equal(t, []string{ep.ID, endpoint.ID}, ids(eps), "rejected ones too, newest first")
 	})
 
 	t.Run("delete the reverse endpoint", func(t *testing.T) {
@@ -189,7 +270,38 @@ func Run(t *testing.T, h Harness) {
 		} else {
 			assert.True(t, cloud.IsNotFound(err), "got %v", err)
 		}
+		eventually(t, func() bool {
+			eps, err := p.PlatformEndpoints(ctx, h.Env, h.CustomerService)
+			return err == nil && !slices.Contains(ids(eps), endpoint.ID)
+		}, "a deleted endpoint is no longer listed")
 	})
+}
+
+func serviceState(t *testing.T, p cloud.Provider, h Harness) cloud.ServiceState {
+	t.Helper()
+	st, err := p.ServiceState(context.Background(), h.Env)
+	require.NoError(t, err)
+	assert.True(t, slices.IsSorted(st.OpenPorts), "ports sorted: %v", st.OpenPorts)
+	assert.True(t, slices.IsSorted(st.Accounts), "accounts sorted: %v", st.Accounts)
+	return st
+}
+
+func platformEndpoints(t *testing.T, p cloud.Provider, h Harness, service string) []cloud.Endpoint {
+	t.Helper()
+	eps, err := p.PlatformEndpoints(context.Background(), h.Env, service)
+	require.NoError(t, err)
+	for _, ep := range eps {
+		assert.NotEqual(t, cloud.StateDeleted, ep.State, "%s: deleted endpoints are left out", ep.ID)
+	}
+	return eps
+}
+
+func ids(eps []cloud.Endpoint) []string {
+	out := []string{}
+	for _, ep := range eps {
+		out = append(out, ep.ID)
+	}
+	return out
 }
 
 func stateOf(t *testing.T, p cloud.Provider, h Harness, id string) cloud.State {

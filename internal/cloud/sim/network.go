@@ -156,12 +156,30 @@ func (r Resolver) LookupHost(ctx context.Context, host string) ([]string, error)
 		return nil
 	})
 	if err != nil {
-		return nil, err
+		return nil, unanswered(host, err)
 	}
 	if len(addrs) == 0 {
 		return nil, &net.DNSError{Err: "no such host", Name: host, IsNotFound: true}
 	}
 	return addrs, nil
+}
+
+// maxCauseInDNSError is how much of an internal failure's text a DNS
+// error carries: enough for a short cause, never a long message that may
+// name paths and state the prober's reader has no use for.
+const maxCauseInDNSError = 80
+
+// unanswered is the DNS error for a name the resolver could not look up
+// because of its own failure (such as its state file unreadable): a
+// temporary failure, as a DNS server answering SERVFAIL, never "no such
+// host", so that the prober checks again instead of telling the customer
+// the name does not resolve. It wraps nothing: the cause stays here.
+func unanswered(host string, cause error) *net.DNSError {
+	msg := "the simulated cloud's resolver could not answer"
+	if c := cause.Error(); len(c) <= maxCauseInDNSError {
+		msg += ": " + c
+	}
+	return &net.DNSError{Err: msg, Name: host, IsTemporary: true}
 }
 
 // Prober checks endpoints of this cloud: it brings the listeners up to date

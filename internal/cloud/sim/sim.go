@@ -86,6 +86,15 @@ func customerPrincipal(cloudName, account string) string {
 	return strings.ToLower(account)
 }
 
+// accountOf undoes customerPrincipal; other principals (such as "*") name
+// no one account and are left out.
+func accountOf(cloudName, principal string) (string, bool) {
+	if cloudName == "aws" {
+		return cloud.AWSAccount(principal)
+	}
+	return key(principal), principal != "*" && principal != ""
+}
+
 func (st *state) nextID(cloudName string) (id, ip string) {
 	st.Seq++
 	n := st.Seq
@@ -173,6 +182,27 @@ func (c *Cloud) RevokeAccount(_ context.Context, ref cloud.EnvRef, account strin
 	})
 }
 
+// ServiceState implements cloud.Provider: the environment's open ports
+// and the accounts its service allows, read back from their principals.
+func (c *Cloud) ServiceState(_ context.Context, ref cloud.EnvRef) (cloud.ServiceState, error) {
+	var out cloud.ServiceState
+	err := c.view(func(st *state) error {
+		e, svc, err := st.platformService(ref)
+		if err != nil {
+			return err
+		}
+		var accounts []string
+		for _, p := range svc.Allowed {
+			if a, ok := accountOf(ref.Cloud, p); ok {
+				accounts = append(accounts, a)
+			}
+		}
+		out = cloud.NewServiceState(e.OpenPorts, accounts)
+		return nil
+	})
+	return out, err
+}
+
 // Connections implements cloud.Provider.
 func (c *Cloud) Connections(_ context.Context, ref cloud.EnvRef, account string) ([]cloud.Connection, error) {
 	var out []cloud.Connection
@@ -182,7 +212,9 @@ func (c *Cloud) Connections(_ context.Context, ref cloud.EnvRef, account string)
 			return err
 		}
 		for _, ep := range st.Endpoints {
-			if key(ep.Service) == key(e.ServiceName) && ep.Owner == account {
+			// The owner is checked here, not trusted to a filter, as on
+			// every provider; Azure subscriptions compare in lower case.
+			if key(ep.Service) == key(e.ServiceName) && !ep.Platform && ep.Owner == normalizeAccount(ref.Cloud, account) {
 				out = append(out, cloud.Connection{ID: ep.ID, Account: ep.Owner, State: ep.State, Created: ep.Created})
 			}
 		}
@@ -192,14 +224,16 @@ func (c *Cloud) Connections(_ context.Context, ref cloud.EnvRef, account string)
 	return out, err
 }
 
-func (st *state) connection(ref cloud.EnvRef, id, op string) (*endpoint, error) {
+// connection finds a connection to ref's platform service: nil when there
+// is none (never was, or gone).
+func (st *state) connection(ref cloud.EnvRef, id string) (*endpoint, error) {
 	e, err := st.env(ref)
 	if err != nil {
 		return nil, err
 	}
 	ep := st.Endpoints[id]
 	if ep == nil || key(ep.Service) != key(e.ServiceName) {
-		return nil, cloud.Errorf(cloud.NotFound, op, "no connection %s to the platform service %s", id, e.ServiceName)
+		return nil, nil
 	}
 	return ep, nil
 }
@@ -208,17 +242,20 @@ func (st *state) connection(ref cloud.EnvRef, id, op string) (*endpoint, error) 
 func (c *Cloud) AcceptConnections(_ context.Context, ref cloud.EnvRef, ids []string) error {
 	return c.update(func(st *state) error {
 		for _, id := range ids {
-			ep, err := st.connection(ref, id, "AcceptConnections")
+			ep, err := st.connection(ref, id)
 			if err != nil {
 				return err
 			}
-			switch ep.State {
-			case cloud.StatePendingAcceptance:
+			var state cloud.State
+			if ep != nil {
+				state = ep.State
+			}
+			accept, err := cloud.CheckAccept("AcceptConnections", id, state, ep != nil)
+			if err != nil {
+				return err
+			}
+			if accept {
 				ep.State, ep.Accepted = cloud.StateProvisioning, c.Now()
-			case cloud.StateProvisioning, cloud.StateAvailable:
-				// accepted already: success
-			default:
-				return cloud.Errorf(cloud.Conflict, "AcceptConnections", "connection %s is %s and cannot be accepted; the customer must create a new endpoint", id, ep.State)
 			}
 		}
 		return nil
@@ -229,14 +266,11 @@ func (c *Cloud) AcceptConnections(_ context.Context, ref cloud.EnvRef, ids []str
 func (c *Cloud) RejectConnections(_ context.Context, ref cloud.EnvRef, ids []string, _ string) error {
 	return c.update(func(st *state) error {
 		for _, id := range ids {
-			ep, err := st.connection(ref, id, "RejectConnections")
-			if cloud.IsNotFound(err) {
-				continue // gone already: nothing to reject
-			}
+			ep, err := st.connection(ref, id)
 			if err != nil {
 				return err
 			}
-			if !ep.State.Terminal() {
+			if ep != nil && !ep.State.Terminal() { // gone already: nothing to reject
 				ep.State = cloud.StateRejected
 			}
 		}
@@ -325,7 +359,7 @@ func (st *state) newEndpoint(cloudName, region, owner string, svc *service, now 
 }
 
 func (ep *endpoint) public() cloud.Endpoint {
-	return cloud.Endpoint{ID: ep.ID, Service: ep.Service, State: ep.State, DNSName: ep.DNSName, IPs: []string{ep.IP}}
+	return cloud.Endpoint{ID: ep.ID, Service: ep.Service, State: ep.State, DNSName: ep.DNSName, IPs: []string{ep.IP}, Created: ep.Created}
 }
 
 // DescribeEndpoint implements cloud.Provider.
@@ -339,6 +373,22 @@ func (c *Cloud) DescribeEndpoint(_ context.Context, ref cloud.EnvRef, id string)
 		out = ep.public()
 		return nil
 	})
+	return out, err
+}
+
+// PlatformEndpoints implements cloud.Provider: the platform's endpoints on
+// ref's cloud into service (named in any case), but for deleted ones.
+func (c *Cloud) PlatformEndpoints(_ context.Context, ref cloud.EnvRef, service string) ([]cloud.Endpoint, error) {
+	var out []cloud.Endpoint
+	err := c.view(func(st *state) error {
+		for _, ep := range st.Endpoints {
+			if ep.Platform && ep.Cloud == ref.Cloud && key(ep.Service) == key(service) && ep.State != cloud.StateDeleted {
+				out = append(out, ep.public())
+			}
+		}
+		return nil
+	})
+	cloud.NewestFirst(out)
 	return out, err
 }
 

@@ -3,7 +3,10 @@ package sim
 import (
 	"bufio"
 	"context"
+	"errors"
 	"net"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -34,6 +37,9 @@ func (cs customers) AcceptEndpoint(account, id string) error {
 func (cs customers) RejectEndpoint(account, id string) error {
 	return cs.c.Customer(cs.cloud, account).RejectEndpoint(id)
 }
+func (cs customers) DeleteEndpoint(account, id string) error {
+	return cs.c.Customer(cs.cloud, account).DeleteEndpoint(id)
+}
 
 func newCloud(t *testing.T) *Cloud {
 	c := Open(t.TempDir())
@@ -47,8 +53,9 @@ func TestConformanceAWS(t *testing.T) {
 		Provider: c, Customer: customers{c, "aws"},
 		Env:     cloud.EnvRef{Cloud: "aws", Region: "us-east-1", Project: "abcd1234efgh5", Environment: "production"},
 		Account: "123456789012", Other: "000000000000",
-		CustomerService: "com.amazonaws.vpce.us-east-1.vpce-svc-0123456789abcdef0",
-		Ports:           []int{3306, 2222},
+		CustomerService:      "com.amazonaws.vpce.us-east-1.vpce-svc-0123456789abcdef0",
+		OtherCustomerService: "com.amazonaws.vpce.us-east-1.vpce-svc-0fedcba9876543210",
+		Ports:                []int{3306, 2222},
 	})
 }
 
@@ -58,8 +65,9 @@ func TestConformanceAzure(t *testing.T) {
 		Provider: c, Customer: customers{c, "azure"},
 		Env:     cloud.EnvRef{Cloud: "azure", Region: "westeurope", Project: "azure1234abcd", Environment: "production"},
 		Account: "00000000-1111-2222-3333-444444444444", Other: "00000000-1111-2222-3333-000000000000",
-		CustomerService: "/subscriptions/00000000-1111-2222-3333-444444444444/resourceGroups/rg/providers/Microsoft.Network/privateLinkServices/pls-orders",
-		Ports:           []int{5432, 8080},
+		CustomerService:      "/subscriptions/00000000-1111-2222-3333-444444444444/resourceGroups/rg/providers/Microsoft.Network/privateLinkServices/pls-orders",
+		OtherCustomerService: "/subscriptions/00000000-1111-2222-3333-444444444444/resourceGroups/rg/providers/Microsoft.Network/privateLinkServices/pls-billing",
+		Ports:                []int{5432, 8080},
 	})
 }
 
@@ -164,4 +172,112 @@ func TestReverseEndpointIsARealSocket(t *testing.T) {
 	var dnsErr *net.DNSError
 	require.ErrorAs(t, err, &dnsErr)
 	assert.True(t, dnsErr.IsNotFound)
+}
+
+// A resolver that cannot read its state has not answered: that is a
+// temporary DNS failure to retry, never "no such host", which would tell
+// the customer their endpoint does not resolve.
+func TestResolverFailureIsTemporaryNotNotFound(t *testing.T) {
+	dir := t.TempDir()
+	c := Open(dir)
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "cloud.json"), []byte("not json"), 0o644))
+	host := "vpce-0123.us-east-1." + Zone
+	_, err := c.Resolver().LookupHost(context.Background(), host)
+	var dnsErr *net.DNSError
+	require.ErrorAs(t, err, &dnsErr)
+	assert.True(t, dnsErr.IsTemporary, "could not answer now: %v", err)
+	assert.False(t, dnsErr.IsNotFound, "not a real answer: %v", err)
+	assert.Equal(t, host, dnsErr.Name)
+	assert.Nil(t, dnsErr.Unwrap(), "wraps nothing")
+	assert.NotContains(t, dnsErr.Error(), dir, "a long internal cause stays out")
+	assert.Contains(t, dnsErr.Error(), "could not answer")
+
+	short := unanswered(host, errors.New("disk full"))
+	assert.Contains(t, short.Error(), "disk full", "a short cause is kept")
+}
+
+func TestServiceStateReadsPortsAndAccounts(t *testing.T) {
+	c := newCloud(t)
+	ctx := context.Background()
+	st, err := c.ServiceState(ctx, prodAWS)
+	require.NoError(t, err)
+	assert.Equal(t, cloud.ServiceState{OpenPorts: []int{}, Accounts: []string{}}, st, "nothing open or allowed: empty, not nil")
+
+	require.NoError(t, c.OpenPorts(ctx, prodAWS, []int{3306, 2222}))
+	require.NoError(t, c.AllowAccount(ctx, prodAWS, "999999999999"))
+	require.NoError(t, c.AllowAccount(ctx, prodAWS, "123456789012"))
+	// Principals that name no one account (set behind the provider's back).
+	require.NoError(t, c.update(func(st *state) error {
+		_, svc, err := st.platformService(prodAWS)
+		svc.Allowed = append(svc.Allowed, "*", "arn:aws:iam::123456789012:role/ops")
+		return err
+	}))
+	st, err = c.ServiceState(ctx, prodAWS)
+	require.NoError(t, err)
+	assert.Equal(t, []int{2222, 3306}, st.OpenPorts)
+	assert.Equal(t, []string{"123456789012", "999999999999"}, st.Accounts)
+
+	az := cloud.EnvRef{Cloud: "azure", Project: "azure1234abcd", Environment: "production"}
+	require.NoError(t, c.AllowAccount(ctx, az, "00000000-1111-2222-3333-ABCDEFABCDEF"))
+	st, err = c.ServiceState(ctx, az)
+	require.NoError(t, err)
+	assert.Equal(t, []string{"00000000-1111-2222-3333-abcdefabcdef"}, st.Accounts, "subscriptions in lower case")
+
+	_, err = c.ServiceState(ctx, cloud.EnvRef{Cloud: "aws", Project: "nosuchproject1", Environment: "production"})
+	assert.True(t, cloud.IsNotFound(err), "got %v", err)
+}
+
+func TestPlatformEndpointsAreThePlatformsIntoOneService(t *testing.T) {
+	c := newCloud(t)
+	ctx := context.Background()
+	now := time.Date(2026, 11, 21, 10, 0, 0, 0, time.UTC)
+	c.Now = func() time.Time { now = now.Add(time.Minute); return now }
+	env := mustEnv(t, c)
+	const svc = "com.amazonaws.vpce.us-east-1.vpce-svc-0123456789abcdef0"
+	cu := c.Customer("aws", "123456789012")
+	require.NoError(t, cu.Grant(svc, env.Principal, []int{15432}))
+	first, err := c.CreateEndpoint(ctx, cloud.EndpointSpec{Env: prodAWS, Service: svc, Token: "run-1"})
+	require.NoError(t, err)
+	require.NoError(t, cu.RejectEndpoint(first.ID))
+	second, err := c.CreateEndpoint(ctx, cloud.EndpointSpec{Env: prodAWS, Service: svc, Token: "run-2"})
+	require.NoError(t, err)
+	gone, err := c.CreateEndpoint(ctx, cloud.EndpointSpec{Env: prodAWS, Service: svc, Token: "run-3"})
+	require.NoError(t, err)
+	require.NoError(t, c.DeleteEndpoint(ctx, prodAWS, gone.ID))
+	// The customer's own endpoint into the platform is not the platform's.
+	require.NoError(t, c.AllowAccount(ctx, prodAWS, "123456789012"))
+	_, err = cu.CreateEndpoint(env.ServiceName)
+	require.NoError(t, err)
+
+	eps, err := c.PlatformEndpoints(ctx, prodAWS, strings.ToUpper(svc))
+	require.NoError(t, err)
+	require.Len(t, eps, 2, "rejected included, deleted left out: %+v", eps)
+	assert.Equal(t, second.ID, eps[0].ID, "newest first")
+	assert.Equal(t, first.ID, eps[1].ID)
+	assert.Equal(t, cloud.StateRejected, eps[1].State)
+	assert.True(t, eps[0].Created.After(eps[1].Created))
+	assert.Equal(t, second.Created, eps[0].Created)
+
+	eps, err = c.PlatformEndpoints(ctx, prodAWS, env.ServiceName)
+	require.NoError(t, err)
+	assert.Empty(t, eps, "customers' endpoints into the platform service are not the platform's")
+	eps, err = c.PlatformEndpoints(ctx, cloud.EnvRef{Cloud: "azure", Project: "azure1234abcd", Environment: "production"}, svc)
+	require.NoError(t, err)
+	assert.Empty(t, eps, "another cloud's endpoints are not listed")
+}
+
+func TestAcceptingADeletedConnectionSaysTheCustomerDeletedIt(t *testing.T) {
+	c := newCloud(t)
+	ctx := context.Background()
+	require.NoError(t, c.AllowAccount(ctx, prodAWS, "123456789012"))
+	cu := c.Customer("aws", "123456789012")
+	ep, err := cu.CreateEndpoint(mustEnv(t, c).ServiceName)
+	require.NoError(t, err)
+	require.NoError(t, cu.DeleteEndpoint(ep.ID))
+	err = c.AcceptConnections(ctx, prodAWS, []string{ep.ID})
+	assert.Equal(t, cloud.NotFound, cloud.KindOf(err), "gone, not in a state to fix: %v", err)
+	assert.ErrorContains(t, err, "the customer deleted their endpoint before it was accepted")
+
+	err = c.AcceptConnections(ctx, cloud.EnvRef{Cloud: "aws", Project: "nosuchproject1", Environment: "production"}, []string{ep.ID})
+	assert.ErrorContains(t, err, "has no production environment", "a missing environment is not a deleted connection")
 }

@@ -28,6 +28,8 @@ func (x *Extension) serveCustomer(w http.ResponseWriter, r *http.Request) {
 	switch strings.TrimPrefix(r.URL.Path, CustomerPath) {
 	case "connect":
 		reply.ID, err = x.CreateEndpoint(account, service)
+	case "delete":
+		err = x.DeleteEndpoint(account, id)
 	case "grant":
 		var ports []int
 		for _, p := range strings.Split(q.Get("ports"), ",") {

@@ -49,6 +49,14 @@ type Extension struct {
 	// Loopback gives each reverse endpoint a loopback address as its DNS
 	// name and, once accepted, a listener on every port of its service.
 	Loopback bool
+	// race is what happens to the connections of the next accept call
+	// just before it is answered (see RaceNextAccept).
+	race *acceptRace
+}
+
+type acceptRace struct {
+	state   string
+	asError bool
 }
 
 type connection struct {
@@ -63,9 +71,9 @@ type service struct {
 }
 
 type endpoint struct {
-	id, service, state, ip string
-	created, accepted      time.Time
-	listeners              []net.Listener
+	id, service, vpcID, state, ip string
+	created, accepted             time.Time
+	listeners                     []net.Listener
 }
 
 // settle is how long an accepted endpoint stays "pending" before it is
@@ -225,17 +233,45 @@ func (x *Extension) describeConnections(form url.Values) (int, string) {
 			continue
 		}
 		fmt.Fprintf(&items, `<item><serviceId>%s</serviceId><vpcEndpointId>%s</vpcEndpointId><vpcEndpointOwner>%s</vpcEndpointOwner><vpcEndpointState>%s</vpcEndpointState><creationTimestamp>%s</creationTimestamp></item>`,
-			c.serviceID, c.id, c.owner, c.state, c.created.UTC().Format("2006-01-02T15:04:05.000Z"))
+			c.serviceID, c.id, c.owner, c.state, timestamp(c.created))
 	}
 	return 200, response("DescribeVpcEndpointConnections", "<vpcEndpointConnectionSet>"+items.String()+"</vpcEndpointConnectionSet>")
 }
 
-func (x *Extension) decide(action string, form url.Values) (int, string) {
-	serviceID := form.Get("ServiceId")
+// RaceNextAccept makes the next AcceptVpcEndpointConnections lose a race,
+// as it can on AWS between the provider's read and its call: just before
+// the call is served, every connection it names that waits for acceptance
+// moves to state, "available" as if another operator had accepted it or
+// "deleted" as if the customer had deleted their endpoint. The call then
+// finds them no longer waiting and answers as EC2 does:
+// InvalidVpcEndpointState, per connection in Unsuccessful or, with
+// asError, as the whole call's error.
+func (x *Extension) RaceNextAccept(state string, asError bool) {
 	x.mu.Lock()
 	defer x.mu.Unlock()
+	x.race = &acceptRace{state: state, asError: asError}
+}
+
+func (x *Extension) decide(action string, form url.Values) (int, string) {
+	serviceID := form.Get("ServiceId")
+	ids := list(form, "VpcEndpointId")
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	if race := x.race; race != nil && action == "AcceptVpcEndpointConnections" {
+		x.race = nil
+		var moved []string
+		for _, id := range ids {
+			if c := x.conns[id]; c != nil && c.serviceID == serviceID && c.state == "pendingAcceptance" {
+				c.state, c.accepted = race.state, time.Now()
+				moved = append(moved, id)
+			}
+		}
+		if race.asError && len(moved) > 0 {
+			return apiError(400, "InvalidVpcEndpointState", "Endpoint "+moved[0]+" is in "+race.state+" state")
+		}
+	}
 	var failed strings.Builder
-	for _, id := range list(form, "VpcEndpointId") {
+	for _, id := range ids {
 		c := x.conns[id]
 		fail := func(code, msg string) {
 			fmt.Fprintf(&failed, `<item><error><code>%s</code><message>%s</message></error><resourceId>%s</resourceId></item>`, code, esc(msg), id)
@@ -246,11 +282,12 @@ func (x *Extension) decide(action string, form url.Values) (int, string) {
 		case action == "AcceptVpcEndpointConnections" && c.state == "pendingAcceptance":
 			c.state, c.accepted = "pending", time.Now()
 		case action == "AcceptVpcEndpointConnections":
-			fail("InvalidState", "endpoint "+id+" is "+c.state)
+			c.state = state(c.state, c.accepted)
+			fail("InvalidVpcEndpointState", "Endpoint "+id+" is in "+c.state+" state")
 		case c.state == "pendingAcceptance" || c.state == "pending" || c.state == "available":
 			c.state = "rejected"
 		default:
-			fail("InvalidState", "endpoint "+id+" is "+c.state)
+			fail("InvalidVpcEndpointState", "Endpoint "+id+" is in "+c.state+" state")
 		}
 	}
 	return 200, response(action, "<unsuccessful>"+failed.String()+"</unsuccessful>")
@@ -296,7 +333,7 @@ func (x *Extension) createEndpoint(form url.Values) (int, string) {
 	if s := x.services[name]; s == nil || !s.visibleTo(PlatformAccount) {
 		return apiError(400, "InvalidServiceName", "The Vpc Endpoint Service '"+name+"' does not exist")
 	}
-	ep := &endpoint{id: x.nextID("vpce-"), service: name, state: "pendingAcceptance", created: time.Now()}
+	ep := &endpoint{id: x.nextID("vpce-"), service: name, vpcID: form.Get("VpcId"), state: "pendingAcceptance", created: time.Now()}
 	if x.Loopback {
 		ep.ip = fmt.Sprintf("127.78.%d.%d", x.seq/250, x.seq%250+1)
 	}
@@ -313,23 +350,43 @@ func (ep *endpoint) xml(tag string) string {
 	if ep.ip != "" {
 		dns = ep.ip
 	}
-	return fmt.Sprintf(`<%s><vpcEndpointId>%s</vpcEndpointId><vpcEndpointType>Interface</vpcEndpointType><serviceName>%s</serviceName><state>%s</state><ownerId>%s</ownerId>`+
-		`<dnsEntrySet><item><dnsName>%s</dnsName><hostedZoneId>Z7HUB22UULQXV</hostedZoneId></item></dnsEntrySet></%s>`,
-		tag, ep.id, esc(ep.service), ep.state, PlatformAccount, dns, tag)
+	return fmt.Sprintf(`<%s><vpcEndpointId>%s</vpcEndpointId><vpcEndpointType>Interface</vpcEndpointType><vpcId>%s</vpcId><serviceName>%s</serviceName><state>%s</state><ownerId>%s</ownerId>`+
+		`<creationTimestamp>%s</creationTimestamp><dnsEntrySet><item><dnsName>%s</dnsName><hostedZoneId>Z7HUB22UULQXV</hostedZoneId></item></dnsEntrySet></%s>`,
+		tag, ep.id, esc(ep.vpcID), esc(ep.service), ep.state, PlatformAccount, timestamp(ep.created), dns, tag)
 }
 
+func timestamp(t time.Time) string { return t.UTC().Format("2006-01-02T15:04:05.000Z") }
+
+// describeEndpoints answers for the platform's endpoints into customers'
+// services, which only the extension knows: by ID, or by filters (the
+// platform's own endpoints are all here, so a search needs no moto).
 func (x *Extension) describeEndpoints(form url.Values) (int, string) {
 	ids := list(form, "VpcEndpointId")
+	f := filters(form)
 	x.mu.Lock()
 	defer x.mu.Unlock()
-	if len(ids) == 0 || x.endpoints[ids[0]] == nil {
+	if len(ids) > 0 && x.endpoints[ids[0]] == nil {
 		return 0, ""
+	}
+	if len(ids) == 0 {
+		for id := range x.endpoints {
+			ids = append(ids, id)
+		}
+		slices.Sort(ids)
 	}
 	var items strings.Builder
 	for _, id := range ids {
-		if ep := x.endpoints[id]; ep != nil {
-			items.WriteString(ep.xml("item"))
+		ep := x.endpoints[id]
+		if ep == nil {
+			continue
 		}
+		if v := f["service-name"]; v != nil && !slices.Contains(v, ep.service) {
+			continue
+		}
+		if v := f["vpc-id"]; v != nil && !slices.Contains(v, ep.vpcID) {
+			continue
+		}
+		items.WriteString(ep.xml("item"))
 	}
 	return 200, response("DescribeVpcEndpoints", "<vpcEndpointSet>"+items.String()+"</vpcEndpointSet>")
 }
@@ -383,6 +440,19 @@ func (x *Extension) CreateEndpoint(account, serviceName string) (string, error) 
 		return conn.id, nil
 	}
 	return "", fmt.Errorf("no endpoint service %s", serviceName)
+}
+
+// DeleteEndpoint deletes a customer's endpoint to a platform service: its
+// connection is "deleted" from then on, as EC2 shows one for a while.
+func (x *Extension) DeleteEndpoint(account, id string) error {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	c := x.conns[id]
+	if c == nil || c.owner != account {
+		return fmt.Errorf("account %s has no endpoint %s", account, id)
+	}
+	c.state = "deleted"
+	return nil
 }
 
 // Grant creates the customer's endpoint service if needed and allows a

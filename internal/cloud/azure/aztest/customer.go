@@ -90,6 +90,25 @@ func (m *Model) CreateEndpoint(account, service string) (string, error) {
 	return name, nil
 }
 
+// DeleteEndpoint deletes the customer's private endpoint behind one of the
+// connections CreateEndpoint made: the connection is gone with it, as on
+// Azure.
+func (m *Model) DeleteEndpoint(account, id string) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	found := false
+	m.removeConnection(func(c *armnetwork.PrivateEndpointConnection) bool {
+		pe, err := arm.ParseResourceID(deref(c.Properties.PrivateEndpoint.ID))
+		mine := deref(c.Name) == id && err == nil && strings.EqualFold(pe.SubscriptionID, account)
+		found = found || mine
+		return mine
+	})
+	if !found {
+		return fmt.Errorf("subscription %s has no private endpoint behind connection %s", account, id)
+	}
+	return nil
+}
+
 // Grant creates the customer's Private Link service (by resource ID or
 // alias) if needed and makes it visible to a subscription.
 func (m *Model) Grant(account, service, principal string, _ []int) error {

@@ -33,6 +33,21 @@ type Model struct {
 	// FailCreateEndpoint makes the next private endpoint creation's
 	// long-running operation end in Failed (see Transport).
 	FailCreateEndpoint bool
+	// race is what happens to a connection just before the next update
+	// of it is served (see RaceNextUpdate).
+	race *string
+}
+
+// RaceNextUpdate makes the next connection update (an approval or
+// rejection) lose a race, as it can on Azure between the provider's read
+// and its write: just before the update is served, the connection it
+// names gets status, as if another operator had decided ("Approved",
+// "Rejected"), or, with status "", is gone, as when the customer deletes
+// their private endpoint. The update is then served as Azure would.
+func (m *Model) RaceNextUpdate(status string) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.race = &status
 }
 
 // New returns an empty model.
@@ -42,6 +57,23 @@ func New() *Model {
 }
 
 func key(rg, name string) string { return strings.ToLower(rg + "/" + name) }
+
+// inGroup lists the resources of one resource group, in the order of
+// their names.
+func inGroup[T any](all map[string]*T, rg string) []*T {
+	var keys []string
+	for k := range all {
+		if strings.HasPrefix(k, strings.ToLower(rg)+"/") {
+			keys = append(keys, k)
+		}
+	}
+	slices.Sort(keys)
+	out := make([]*T, 0, len(keys))
+	for _, k := range keys {
+		out = append(out, all[k])
+	}
+	return out
+}
 
 func ptr[T any](v T) *T { return &v }
 
@@ -78,7 +110,7 @@ func (m *Model) Servers() *fake.ServerFactory {
 		LoadBalancersServer: fake.LoadBalancersServer{Get: m.getLB, BeginCreateOrUpdate: m.putLB},
 		SecurityRulesServer: fake.SecurityRulesServer{NewListPager: m.listRules, BeginCreateOrUpdate: m.putRule, BeginDelete: m.deleteRule},
 		PrivateEndpointsServer: fake.PrivateEndpointsServer{
-			BeginCreateOrUpdate: m.putEndpoint, Get: m.getEndpoint, BeginDelete: m.deleteEndpoint,
+			BeginCreateOrUpdate: m.putEndpoint, Get: m.getEndpoint, BeginDelete: m.deleteEndpoint, NewListPager: m.listEndpoints,
 		},
 	}
 }
@@ -88,14 +120,8 @@ func (m *Model) Servers() *fake.ServerFactory {
 func (m *Model) listServices(rg string, _ *armnetwork.PrivateLinkServicesClientListOptions) (resp azfake.PagerResponder[armnetwork.PrivateLinkServicesClientListResponse]) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	var page armnetwork.PrivateLinkServicesClientListResponse
-	for k, s := range m.services {
-		if strings.HasPrefix(k, strings.ToLower(rg)+"/") {
-			page.Value = append(page.Value, s)
-		}
-	}
-	slices.SortFunc(page.Value, func(a, b *armnetwork.PrivateLinkService) int { return strings.Compare(*a.Name, *b.Name) })
-	resp.AddPage(http.StatusOK, page, nil)
+	resp.AddPage(http.StatusOK, armnetwork.PrivateLinkServicesClientListResponse{
+		PrivateLinkServiceListResult: armnetwork.PrivateLinkServiceListResult{Value: inGroup(m.services, rg)}}, nil)
 	return resp
 }
 
@@ -189,6 +215,14 @@ func (m *Model) getConnection(_ context.Context, rg, name, conn string, _ *armne
 func (m *Model) updateConnection(_ context.Context, rg, name, conn string, params armnetwork.PrivateEndpointConnection, _ *armnetwork.PrivateLinkServicesClientUpdatePrivateEndpointConnectionOptions) (resp azfake.Responder[armnetwork.PrivateLinkServicesClientUpdatePrivateEndpointConnectionResponse], errResp azfake.ErrorResponder) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	if race := m.race; race != nil {
+		m.race = nil
+		if c := m.connection(rg, name, conn); c != nil && *race != "" {
+			c.Properties.PrivateLinkServiceConnectionState.Status = ptr(*race)
+		} else if c != nil {
+			m.removeConnection(func(x *armnetwork.PrivateEndpointConnection) bool { return x == c })
+		}
+	}
 	c := m.connection(rg, name, conn)
 	if c == nil {
 		return notFound(&resp, &errResp)
@@ -341,17 +375,38 @@ func (m *Model) getEndpoint(_ context.Context, rg, name string, _ *armnetwork.Pr
 	return resp, errResp
 }
 
+// listEndpoints lists the private endpoints of a resource group, with
+// their connections' state.
+func (m *Model) listEndpoints(rg string, _ *armnetwork.PrivateEndpointsClientListOptions) (resp azfake.PagerResponder[armnetwork.PrivateEndpointsClientListResponse]) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	var page armnetwork.PrivateEndpointsClientListResponse
+	for _, pe := range inGroup(m.pes, rg) {
+		m.sync(pe)
+		copied := *pe
+		page.Value = append(page.Value, &copied)
+	}
+	resp.AddPage(http.StatusOK, page, nil)
+	return resp
+}
+
+// removeConnection removes the connections matching gone from every
+// service, as Azure does when their private endpoint is deleted.
+func (m *Model) removeConnection(gone func(*armnetwork.PrivateEndpointConnection) bool) {
+	for _, s := range m.services {
+		if s.Properties != nil {
+			s.Properties.PrivateEndpointConnections = slices.DeleteFunc(s.Properties.PrivateEndpointConnections, gone)
+		}
+	}
+}
+
 func (m *Model) deleteEndpoint(_ context.Context, rg, name string, _ *armnetwork.PrivateEndpointsClientBeginDeleteOptions) (resp azfake.PollerResponder[armnetwork.PrivateEndpointsClientDeleteResponse], errResp azfake.ErrorResponder) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if pe := m.pes[key(rg, name)]; pe != nil {
-		for _, s := range m.services {
-			if s.Properties != nil {
-				s.Properties.PrivateEndpointConnections = slices.DeleteFunc(s.Properties.PrivateEndpointConnections, func(c *armnetwork.PrivateEndpointConnection) bool {
-					return strings.EqualFold(deref(c.Properties.PrivateEndpoint.ID), deref(pe.ID))
-				})
-			}
-		}
+		m.removeConnection(func(c *armnetwork.PrivateEndpointConnection) bool {
+			return strings.EqualFold(deref(c.Properties.PrivateEndpoint.ID), deref(pe.ID))
+		})
 		delete(m.pes, key(rg, name))
 	}
 	resp.SetTerminalResponse(http.StatusOK, armnetwork.PrivateEndpointsClientDeleteResponse{}, nil)
