@@ -27,6 +27,11 @@ const (
 	NoDNS       Outcome = "no-dns"
 	Unreachable Outcome = "unreachable"
 	Failed      Outcome = "failed"
+	// Inconclusive is a check that says nothing about the link: the
+	// resolver could not answer now (a temporary DNS failure, a resolver
+	// of our own that failed). It is retried, never reported as the link's
+	// state.
+	Inconclusive Outcome = "inconclusive"
 )
 
 // Result is one port's check.
@@ -36,13 +41,23 @@ type Result struct {
 	Addresses []string `json:"addresses,omitempty"`
 	Outcome   Outcome  `json:"outcome"`
 	// Millis is how long the connect took (or until it failed).
-	Millis    int64  `json:"millis"`
-	Error     string `json:"error,omitempty"`
+	Millis int64  `json:"millis"`
+	Error  string `json:"error,omitempty"`
+	// Diagnosis is for the platform's engineers: addresses, the error and
+	// the next check to run by hand.
 	Diagnosis string `json:"diagnosis"`
+	// Advice is for the customer: what failed and what they can check,
+	// with no addresses, internal error text or instructions meant for
+	// engineers. Empty when the port connected.
+	Advice string `json:"advice,omitempty"`
 }
 
 // OK reports whether the port connected.
 func (r Result) OK() bool { return r.Outcome == Connected }
+
+// Inconclusive reports whether the check said nothing about the link and
+// should be run again rather than reported.
+func (r Result) Inconclusive() bool { return r.Outcome == Inconclusive }
 
 // Resolver looks up host names; *net.Resolver is one.
 type Resolver interface {
@@ -72,8 +87,7 @@ func (p *Prober) Probe(ctx context.Context, host string, ports []int) []Result {
 	}
 	if err != nil {
 		for _, port := range ports {
-			results = append(results, Result{Host: host, Port: port, Outcome: NoDNS, Error: err.Error(),
-				Diagnosis: fmt.Sprintf("%s does not resolve from the platform network (%v): check that the endpoint exists and is available and that its private DNS is enabled; try `dig %s` from a platform host", host, err, host)})
+			results = append(results, unresolved(host, port, err))
 		}
 		return results
 	}
@@ -121,7 +135,38 @@ func (p *Prober) connect(ctx context.Context, host string, addrs []string, port 
 	default:
 		r.Diagnosis = fmt.Sprintf("%s:%d (%s) failed: %v", host, port, addrs[0], err)
 	}
+	r.Advice = advice(r.Outcome, port)
 	return r
+}
+
+// unresolved is the result for a port whose host did not resolve: a real
+// answer ("no such host") is NoDNS; anything else (a temporary failure, a
+// resolver that could not answer) is Inconclusive and is checked again.
+func unresolved(host string, port int, err error) Result {
+	r := Result{Host: host, Port: port, Error: err.Error()}
+	var dnsErr *net.DNSError
+	if errors.As(err, &dnsErr) && dnsErr.IsNotFound && !dnsErr.IsTemporary {
+		r.Outcome = NoDNS
+		r.Diagnosis = fmt.Sprintf("%s does not resolve from the platform network (%v): check that the endpoint exists and is available and that its private DNS is enabled; try `dig %s` from a platform host", host, err, host)
+		r.Advice = fmt.Sprintf("Port %d: the name of our endpoint into your service does not resolve yet. If you accepted the endpoint a few minutes ago, nothing is needed: we check again automatically.", port)
+		return r
+	}
+	r.Outcome = Inconclusive
+	r.Diagnosis = fmt.Sprintf("%s could not be resolved just now (%v): this says nothing about the link; the check runs again", host, err)
+	return r
+}
+
+// advice is what the customer is told about a port that failed.
+func advice(o Outcome, port int) string {
+	switch o {
+	case Refused:
+		return fmt.Sprintf("Port %d: your service refused our connection. Check that your load balancer has a listener on port %d and that its targets are healthy.", port, port)
+	case TimedOut:
+		return fmt.Sprintf("Port %d: our connection attempts time out. Check that your load balancer's targets and their security groups allow traffic on port %d from the endpoint's network.", port, port)
+	case Unreachable:
+		return fmt.Sprintf("Port %d: your service is not reachable from our network yet. We are looking into it; nothing is needed from you for now.", port)
+	}
+	return fmt.Sprintf("Port %d: the connection to your service failed. We are looking into it and will tell you here if we need anything.", port)
 }
 
 // Classify names the failure of a TCP connect.

@@ -134,3 +134,58 @@ func TestProbeDialsPortsAtOnce(t *testing.T) {
 		assert.Equal(t, Refused, r.Outcome, "port %d: %s", r.Port, r.Error)
 	}
 }
+
+type failingResolver struct{ err error }
+
+func (f failingResolver) LookupHost(context.Context, string) ([]string, error) { return nil, f.err }
+
+// A resolver that cannot answer now says nothing about the link: the
+// result is Inconclusive (checked again), never "does not resolve".
+func TestProbeTemporaryDNSFailureIsInconclusive(t *testing.T) {
+	for _, err := range []error{
+		&net.DNSError{Err: "server misbehaving", Name: "h", IsTemporary: true},
+		&net.DNSError{Err: "i/o timeout", Name: "h", IsTimeout: true},
+		&net.DNSError{Err: "simulated cloud state /x/cloud.json is corrupt", Name: "h", IsTemporary: true, IsNotFound: true},
+		assert.AnError,
+	} {
+		p := &Prober{Resolver: failingResolver{err}, Timeout: time.Second}
+		res := p.Probe(context.Background(), "h", []int{5432})
+		require.Len(t, res, 1)
+		assert.Equal(t, Inconclusive, res[0].Outcome, "%v", err)
+		assert.True(t, res[0].Inconclusive())
+		assert.False(t, res[0].OK())
+		assert.Empty(t, res[0].Advice, "nothing to tell the customer")
+	}
+}
+
+// What the customer is told names the port and what they can check, and
+// nothing internal: no host, no address, no error text, no instructions
+// meant for the platform's engineers.
+func TestAdviceIsForTheCustomer(t *testing.T) {
+	refusing := func(ctx context.Context, _, _ string) (net.Conn, error) {
+		return nil, &net.OpError{Op: "dial", Net: "tcp", Err: syscall.ECONNREFUSED}
+	}
+	timingOut := func(ctx context.Context, _, _ string) (net.Conn, error) {
+		<-ctx.Done()
+		return nil, &net.OpError{Op: "dial", Net: "tcp", Err: timeoutErr{}}
+	}
+	const host = "vpce-0abc.vpce-svc-1.us-east-1.vpce.amazonaws.com"
+	cases := []struct {
+		p    *Prober
+		want Outcome
+	}{
+		{&Prober{Resolver: staticResolver{host: {"10.1.2.3"}}, Dial: refusing, Timeout: time.Second}, Refused},
+		{&Prober{Resolver: staticResolver{host: {"10.1.2.3"}}, Dial: timingOut, Timeout: 20 * time.Millisecond}, TimedOut},
+		{&Prober{Resolver: staticResolver{}, Timeout: time.Second}, NoDNS},
+	}
+	for _, c := range cases {
+		res := c.p.Probe(context.Background(), host, []int{5432})
+		require.Equal(t, c.want, res[0].Outcome)
+		adv := res[0].Advice
+		assert.Contains(t, adv, "5432")
+		for _, internal := range []string{host, "10.1.2.3", "127.", res[0].Error, "ask the customer", "dig ", "tcpdump", "curl"} {
+			assert.NotContains(t, adv, internal, "%s advice: %q", c.want, adv)
+		}
+		assert.NotEmpty(t, res[0].Diagnosis)
+	}
+}
