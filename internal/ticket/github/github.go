@@ -80,7 +80,51 @@ func (t *Tracker) fail(call string, err error, number string) error {
 	if errors.As(err, &re) && re.Response != nil && re.Response.StatusCode == http.StatusNotFound && number != "" {
 		return fmt.Errorf("%w: GitHub issue %s/%s#%s", ticket.ErrNotFound, t.o.Owner, t.o.Repo, number)
 	}
-	return fmt.Errorf("GitHub %s on %s/%s: %w", call, t.o.Owner, t.o.Repo, err)
+	return &callError{msg: fmt.Sprintf("GitHub %s on %s/%s", call, t.o.Owner, t.o.Repo), err: err}
+}
+
+// callError is a failed GitHub call that knows whether retrying may help:
+// rate limits, 5xx and dropped connections may; a refused token or a
+// refused request will not, and the error says what to fix.
+type callError struct {
+	msg string
+	err error
+}
+
+func (e *callError) Error() string {
+	s := e.msg + ": " + e.err.Error()
+	if !e.Retryable() {
+		switch status(e.err) {
+		case http.StatusUnauthorized:
+			s += " (GitHub refused the token: check GITHUB_TOKEN)"
+		case http.StatusForbidden:
+			s += " (the token lacks a permission: it needs Issues read and write on the repository)"
+		case http.StatusNotFound:
+			s += " (check github.owner and github.repo, and that the token can see the repository)"
+		}
+	}
+	return s
+}
+
+func (e *callError) Unwrap() error { return e.err }
+
+// Retryable reports whether trying the call again later may succeed.
+func (e *callError) Retryable() bool {
+	var rl *gh.RateLimitError
+	var abuse *gh.AbuseRateLimitError
+	if errors.As(e.err, &rl) || errors.As(e.err, &abuse) {
+		return true
+	}
+	code := status(e.err)
+	return code == 0 || code == http.StatusTooManyRequests || code >= 500
+}
+
+func status(err error) int {
+	var re *gh.ErrorResponse
+	if errors.As(err, &re) && re.Response != nil {
+		return re.Response.StatusCode
+	}
+	return 0
 }
 
 func toTicket(i *gh.Issue) ticket.Ticket {

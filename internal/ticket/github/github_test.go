@@ -93,3 +93,20 @@ func TestParseOptions(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, "t", o.Token)
 }
+
+// A refused token is final and names the fix; a server error is worth
+// another try.
+func TestErrorsSayWhetherToRetry(t *testing.T) {
+	tr, f := setup(t, "")
+	bad, err := New(Options{Owner: f.Owner, Repo: f.Repo, Token: "wrong", APIURL: tr.o.APIURL})
+	require.NoError(t, err)
+	_, err = bad.Open(context.Background(), ticket.OpenRequest{Company: "Acme Corp"})
+	require.Error(t, err)
+	var r interface{ Retryable() bool }
+	require.ErrorAs(t, err, &r)
+	assert.False(t, r.Retryable())
+	assert.Contains(t, err.Error(), "check GITHUB_TOKEN")
+	assert.NotContains(t, err.Error(), "wrong")
+
+	assert.True(t, (&callError{msg: "x", err: context.DeadlineExceeded}).Retryable(), "no answer: retry")
+}

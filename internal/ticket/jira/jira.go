@@ -57,7 +57,7 @@ var _ ticket.Tracker = (*Tracker)(nil)
 // New returns a tracker; it makes no call.
 func New(o Options) *Tracker {
 	o.URL = strings.TrimRight(o.URL, "/")
-	return &Tracker{o: o, api: &rest.Client{Base: o.URL, Auth: func(r *http.Request) { r.SetBasicAuth(o.Email, o.Token) }}}
+	return &Tracker{o: o, api: &rest.Client{Base: o.URL, Credentials: "jira.email and JIRA_API_TOKEN", Auth: func(r *http.Request) { r.SetBasicAuth(o.Email, o.Token) }}}
 }
 
 type request struct {

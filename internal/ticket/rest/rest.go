@@ -29,6 +29,9 @@ type Client struct {
 	HTTP *http.Client
 	// Backoff is the retrying transport's first wait (500ms by default).
 	Backoff time.Duration
+	// Credentials names where the credentials come from, for the fix of an
+	// authentication error, e.g. "zendesk.email and ZENDESK_API_TOKEN".
+	Credentials string
 }
 
 // Error is a failed call: which call, the HTTP status and what the API said.
@@ -36,13 +39,38 @@ type Error struct {
 	Call   string // e.g. "Zendesk create ticket: POST /api/v2/tickets.json"
 	Status int
 	Body   string
+	// Fix says what to change when trying again cannot help.
+	Fix string
 }
 
 func (e *Error) Error() string {
-	if e.Status == 0 {
-		return e.Call + ": " + e.Body
+	s := e.Call + ": " + e.Body
+	if e.Status != 0 {
+		s = fmt.Sprintf("%s: HTTP %d: %s", e.Call, e.Status, e.Body)
 	}
-	return fmt.Sprintf("%s: HTTP %d: %s", e.Call, e.Status, e.Body)
+	if e.Fix != "" {
+		s += " (" + e.Fix + ")"
+	}
+	return s
+}
+
+// fix is what to change for an answer that retrying cannot change.
+func (c *Client) fix(status int) string {
+	creds := c.Credentials
+	if creds == "" {
+		creds = "the tracker's credentials in the worker config"
+	}
+	switch {
+	case status == http.StatusUnauthorized:
+		return "the tracker refused Linkwright's credentials: check " + creds
+	case status == http.StatusForbidden:
+		return "the tracker's account lacks a permission for this call: grant it, or check " + creds
+	case status == http.StatusNotFound:
+		return "check the tracker's URL in the worker config and that the ticket exists"
+	case status >= 400 && status < 500 && status != http.StatusTooManyRequests:
+		return "the tracker refused the request as sent: see its answer above"
+	}
+	return ""
 }
 
 // Retryable reports whether trying the call again later may succeed.
@@ -89,7 +117,7 @@ func (c *Client) Do(ctx context.Context, name, method, path string, in, out any)
 	defer resp.Body.Close()
 	data, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
 	if resp.StatusCode >= 300 {
-		return &Error{Call: call, Status: resp.StatusCode, Body: summary(data)}
+		return &Error{Call: call, Status: resp.StatusCode, Body: summary(data), Fix: c.fix(resp.StatusCode)}
 	}
 	if out == nil || len(bytes.TrimSpace(data)) == 0 {
 		return nil

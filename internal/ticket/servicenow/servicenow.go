@@ -59,7 +59,7 @@ func New(o Options) *Tracker {
 	if o.Table == "" {
 		o.Table = "incident"
 	}
-	return &Tracker{o: o, api: &rest.Client{Base: o.URL, Auth: func(r *http.Request) { r.SetBasicAuth(o.User, o.Password) }}}
+	return &Tracker{o: o, api: &rest.Client{Base: o.URL, Credentials: "servicenow.user and SERVICENOW_PASSWORD", Auth: func(r *http.Request) { r.SetBasicAuth(o.User, o.Password) }}}
 }
 
 type record struct {

@@ -52,7 +52,7 @@ func ParseOptions(raw []byte) (Options, error) {
 
 // New returns a tracker; it makes no call.
 func New(o Options) *Tracker {
-	return &Tracker{base: strings.TrimRight(o.URL, "/"), api: &rest.Client{Base: o.URL, Auth: func(r *http.Request) {
+	return &Tracker{base: strings.TrimRight(o.URL, "/"), api: &rest.Client{Base: o.URL, Credentials: "zendesk.email and ZENDESK_API_TOKEN", Auth: func(r *http.Request) {
 		r.SetBasicAuth(o.Email+"/token", o.Token)
 	}}}
 }

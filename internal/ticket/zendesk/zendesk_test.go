@@ -79,7 +79,11 @@ func TestBadCredentialsSayWhichCall(t *testing.T) {
 	_, err := bad.Open(context.Background(), ticket.OpenRequest{Company: "Acme"})
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "Zendesk find ticket: GET /api/v2/tickets.json: HTTP 401")
+	assert.Contains(t, err.Error(), "check zendesk.email and ZENDESK_API_TOKEN", "the error names the fix")
 	assert.NotContains(t, err.Error(), "wrong")
+	var r interface{ Retryable() bool }
+	require.ErrorAs(t, err, &r)
+	assert.False(t, r.Retryable(), "a refused token does not get better by retrying")
 }
 
 func TestParseOptions(t *testing.T) {
