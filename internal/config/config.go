@@ -8,11 +8,15 @@ package config
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
+	"net/mail"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
+	"github.com/linkwright/linkwright/internal/approval/keys"
 	"github.com/linkwright/linkwright/internal/strictjson"
 )
 
@@ -42,7 +46,7 @@ type Config struct {
 	// as SERVICENOW_PASSWORD).
 	ServiceNow json.RawMessage `json:"servicenow,omitempty"`
 	// Webhooks configures the receiver that turns ticket events into
-	// signals; it runs in the worker when Listen is set.
+	// signals and approvals; it runs in the worker when Listen is set.
 	Webhooks Webhooks `json:"webhooks"`
 	// UIURL is the Temporal Web UI, linked from ticket notes.
 	UIURL string `json:"uiUrl"`
@@ -66,7 +70,23 @@ type Webhooks struct {
 	GitHubSecret     string `json:"githubSecret"`
 	JiraSecret       string `json:"jiraSecret"`
 	ServiceNowSecret string `json:"servicenowSecret"`
+	// ApprovalKeyFile is the private key (PEM: PKCS #8, EC or RSA; or a JWK
+	// with its private parts) the receiver signs the approvals it relays
+	// from tickets with (also LINKWRIGHT_WEBHOOK_APPROVAL_KEY_FILE). Keep
+	// it out of the repository and readable by the worker only. Loading
+	// derives its public key into policy.signedApprovals.issuers as issuer
+	// "linkwright-webhooks", audience "linkwright", so that the workflows
+	// verify relayed approvals like any other signed approval.
+	ApprovalKeyFile string `json:"approvalKeyFile"`
+	// Agents maps a ticket system's agent that is not an e-mail to the
+	// approver's e-mail, keyed "<system>:<id>": "github:<login>",
+	// "jira:<accountId>", "servicenow:<user name>". An approval made on a
+	// ticket by an agent that maps to no e-mail is not relayed.
+	Agents map[string]string `json:"agents"`
 }
+
+// AgentSystems are the ticket systems whose agents Webhooks.Agents maps.
+var AgentSystems = []string{"github", "jira", "servicenow"}
 
 // Policy is what the workflows need from the configuration. The workflow
 // reads it through a local activity when it starts and again at each gate,
@@ -90,6 +110,73 @@ type Policy struct {
 	ExpireAfter Duration `json:"expireAfter"`
 	// WebUI is the base of Web UI links (for ticket notes).
 	WebUI string `json:"webUi"`
+	// SignedApprovals makes decisions carry a verified identity.
+	SignedApprovals SignedApprovals `json:"signedApprovals"`
+}
+
+// SignedApprovals is the policy for approvals that carry an OIDC ID token
+// (a JWT): the approver is then the token's verified e-mail, not a string
+// anyone could type. The policy is recorded in workflow history, so it
+// holds issuers' public keys only: never a private or shared (HMAC) key,
+// and never a path, which could differ between workers.
+type SignedApprovals struct {
+	// Required makes every approve, reject and cancel carry a valid
+	// idToken.
+	Required bool            `json:"required"`
+	Issuers  []TrustedIssuer `json:"issuers"`
+	// MaxAge is how old a token's iat may be (default 15m). A token is
+	// recorded in history with the decision it carries, so whoever can read
+	// history could replay it: MaxAge bounds that window.
+	MaxAge Duration `json:"maxAge"`
+	// Leeway is the clock skew allowed on exp, nbf and iat (default 1m).
+	Leeway Duration `json:"leeway"`
+}
+
+// TrustedIssuer is an identity provider whose ID tokens may carry
+// approvals.
+type TrustedIssuer struct {
+	// Issuer is the tokens' iss, compared exactly.
+	Issuer string `json:"issuer"`
+	// Audience must be in the tokens' aud: the client ID the tokens are
+	// issued for.
+	Audience string `json:"audience"`
+	// JWKS is the issuer's public key set (RFC 7517 JSON, as served at its
+	// jwks_uri). Public keys only: loading refuses private and symmetric
+	// keys. Keys rotate: refresh it when the issuer does.
+	JWKS json.RawMessage `json:"jwks,omitempty"`
+	// JWKSFile is a file holding JWKS instead; loading reads it into JWKS
+	// (relative to the worker's working directory) and clears JWKSFile.
+	JWKSFile string `json:"jwksFile,omitempty"`
+}
+
+// Defaults for SignedApprovals.
+const (
+	DefaultTokenMaxAge = 15 * time.Minute
+	DefaultTokenLeeway = time.Minute
+)
+
+// WithDefaults fills MaxAge and Leeway when they are unset (zero or less),
+// also for a policy recorded before they existed.
+func (s SignedApprovals) WithDefaults() SignedApprovals {
+	if s.MaxAge <= 0 {
+		s.MaxAge = Duration(DefaultTokenMaxAge)
+	}
+	if s.Leeway <= 0 {
+		s.Leeway = Duration(DefaultTokenLeeway)
+	}
+	return s
+}
+
+// Email is an approver's address as policies compare it: trimmed and
+// lower-case. ok is false when s is not a bare address ("a@b.example", not
+// "A <a@b.example>").
+func Email(s string) (email string, ok bool) {
+	s = strings.ToLower(strings.TrimSpace(s))
+	a, err := mail.ParseAddress(s)
+	if err != nil || a.Name != "" || a.Address != s {
+		return "", false
+	}
+	return s, true
 }
 
 // Duration is a time.Duration written as "90s", "15m" or "720h" in JSON.
@@ -141,20 +228,25 @@ func DefaultPolicy() Policy {
 		TargetBusinessDays:         5,
 		EscalateBusinessDaysBefore: 1,
 		ExpireAfter:                Duration(30 * 24 * time.Hour),
+		SignedApprovals:            SignedApprovals{}.WithDefaults(),
 	}
 }
 
 // Load reads the file named by LINKWRIGHT_CONFIG (if set) over the
 // defaults, then applies LINKWRIGHT_STATE_DIR, LINKWRIGHT_CLOUD,
-// LINKWRIGHT_UI_URL and LINKWRIGHT_APPROVERS (comma-separated).
+// LINKWRIGHT_UI_URL, LINKWRIGHT_APPROVERS (comma-separated) and
+// LINKWRIGHT_WEBHOOK_APPROVAL_KEY_FILE.
 func Load() (Config, error) {
 	c := Default()
-	if path := os.Getenv("LINKWRIGHT_CONFIG"); path != "" {
+	path := os.Getenv("LINKWRIGHT_CONFIG")
+	if path != "" {
 		data, err := os.ReadFile(path)
 		if err != nil {
 			return c, fmt.Errorf("LINKWRIGHT_CONFIG: %w", err)
 		}
-		if err := Parse(data, &c); err != nil {
+		// finish runs once, below, after the environment: it derives the
+		// webhook issuer, which must not be added twice.
+		if err := decode(data, &c); err != nil {
 			return c, fmt.Errorf("%s: %w", path, err)
 		}
 	}
@@ -171,6 +263,7 @@ func Load() (Config, error) {
 		"LINKWRIGHT_GITHUB_WEBHOOK_SECRET":     &c.Webhooks.GitHubSecret,
 		"LINKWRIGHT_JIRA_WEBHOOK_SECRET":       &c.Webhooks.JiraSecret,
 		"LINKWRIGHT_SERVICENOW_WEBHOOK_SECRET": &c.Webhooks.ServiceNowSecret,
+		"LINKWRIGHT_WEBHOOK_APPROVAL_KEY_FILE": &c.Webhooks.ApprovalKeyFile,
 	} {
 		if v := os.Getenv(env); v != "" {
 			*dst = v
@@ -183,15 +276,26 @@ func Load() (Config, error) {
 	if v := os.Getenv("LINKWRIGHT_APPROVERS"); v != "" {
 		c.Policy.Approvers = strings.Split(v, ",")
 	}
-	return c, c.finish()
+	err := c.finish()
+	if err != nil && path != "" {
+		err = fmt.Errorf("%s: %w", path, err)
+	}
+	return c, err
 }
 
 // Parse reads a config file strictly over c.
 func Parse(data []byte, c *Config) error {
+	if err := decode(data, c); err != nil {
+		return err
+	}
+	return c.finish()
+}
+
+func decode(data []byte, c *Config) error {
 	if err := strictjson.Decode(data, c); err != nil {
 		return fmt.Errorf("invalid worker config: %w", err)
 	}
-	return c.finish()
+	return nil
 }
 
 func (c *Config) finish() error {
@@ -237,7 +341,118 @@ func (c *Config) finish() error {
 		return err
 	}
 	c.StateDir = abs
-	return nil
+	return c.finishApprovals()
+}
+
+// finishApprovals reads the issuers' key files into the policy, derives the
+// webhook issuer and checks signed approvals and agents, reporting every
+// problem at once.
+func (c *Config) finishApprovals() error {
+	var probs strictjson.Problems
+	s := &c.Policy.SignedApprovals
+	*s = s.WithDefaults()
+	seen := map[string]bool{}
+	for i := range s.Issuers {
+		iss := &s.Issuers[i]
+		field := fmt.Sprintf("policy.signedApprovals.issuers[%d]", i)
+		probs.Add(iss.Issuer == "", field+`.issuer is empty: set it to the ID tokens' iss exactly, e.g. "https://accounts.google.com"`)
+		probs.Add(iss.Issuer != "" && seen[iss.Issuer], fmt.Sprintf("%s.issuer %s is listed twice: give each issuer once, with all its keys", field, iss.Issuer))
+		seen[iss.Issuer] = true
+		probs.Add(iss.Issuer == keys.WebhookIssuer && c.Webhooks.ApprovalKeyFile != "",
+			fmt.Sprintf("%s.issuer %s comes from webhooks.approvalKeyFile: remove this entry", field, keys.WebhookIssuer))
+		probs.Add(iss.Audience == "", field+".audience is empty: set it to the client ID the ID tokens are issued for (their aud)")
+		if err := iss.loadKeys(field); err != nil {
+			probs.Add(true, err.Error())
+		}
+	}
+	if path := c.Webhooks.ApprovalKeyFile; path != "" {
+		iss, err := webhookIssuer(path)
+		if err != nil {
+			probs.Add(true, fmt.Sprintf("webhooks.approvalKeyFile: %v", err))
+		} else {
+			s.Issuers = append(s.Issuers, iss)
+		}
+	}
+	probs.Add(s.Required && len(s.Issuers) == 0, "policy.signedApprovals.required is on but no issuer is trusted: add one to policy.signedApprovals.issuers (or set webhooks.approvalKeyFile)")
+	c.Webhooks.Agents = agents(c.Webhooks.Agents, &probs)
+	return probs.Err()
+}
+
+// agents checks webhooks.agents, in key order so that the problems read
+// the same every time, and normalises it for lookups (AgentKey, Email).
+func agents(in map[string]string, probs *strictjson.Problems) map[string]string {
+	if in == nil {
+		return nil
+	}
+	out := make(map[string]string, len(in))
+	for _, k := range slices.Sorted(maps.Keys(in)) {
+		field := fmt.Sprintf("webhooks.agents[%q]", k)
+		system, id, _ := strings.Cut(k, ":")
+		system = strings.ToLower(strings.TrimSpace(system))
+		if !slices.Contains(AgentSystems, system) || strings.TrimSpace(id) == "" {
+			probs.Add(true, field+`: key agents as "<system>:<id>" with system `+strings.Join(AgentSystems, ", ")+`, e.g. "github:octocat"`)
+			continue
+		}
+		email, ok := Email(in[k])
+		if !ok {
+			probs.Add(true, fmt.Sprintf("%s: %q is not an e-mail: map the agent to the approver's e-mail, as policy.approvers lists it", field, in[k]))
+			continue
+		}
+		out[AgentKey(system, id)] = email
+	}
+	return out
+}
+
+// loadKeys reads the issuer's key file into JWKS and checks the keys,
+// keeping them in their canonical form: the same keys give the same
+// policy on every worker, whatever the file's layout.
+func (iss *TrustedIssuer) loadKeys(field string) error {
+	if iss.JWKSFile != "" {
+		if len(iss.JWKS) > 0 {
+			return fmt.Errorf("%s: give jwks or jwksFile, not both", field)
+		}
+		data, err := os.ReadFile(iss.JWKSFile)
+		if err != nil {
+			return fmt.Errorf("%s.jwksFile: %v: give a file holding the issuer's public key set (its jwks_uri document)", field, err)
+		}
+		iss.JWKS, iss.JWKSFile = data, ""
+		field += ".jwksFile"
+	} else {
+		field += ".jwks"
+	}
+	if len(iss.JWKS) == 0 {
+		return fmt.Errorf("%s is empty: set jwks to the issuer's public key set, or jwksFile to a file holding it", field)
+	}
+	set, err := keys.ParsePublic(iss.JWKS)
+	if err != nil {
+		return fmt.Errorf("%s: %v", field, err)
+	}
+	iss.JWKS, err = json.Marshal(set)
+	return err
+}
+
+// AgentKey is the Webhooks.Agents key of a ticket system's agent. GitHub
+// logins are case-insensitive, so they are keyed in lower case.
+func AgentKey(system, id string) string {
+	id = strings.TrimSpace(id)
+	if system == "github" {
+		id = strings.ToLower(id)
+	}
+	return system + ":" + id
+}
+
+// webhookIssuer is the trusted issuer of the approvals the webhook
+// receiver signs with the key in path.
+func webhookIssuer(path string) (TrustedIssuer, error) {
+	key, err := keys.ReadPrivate(path)
+	if err != nil {
+		return TrustedIssuer{}, err
+	}
+	jwks, err := keys.PublicSet(key)
+	if err != nil {
+		return TrustedIssuer{}, err
+	}
+	return TrustedIssuer{Issuer: keys.WebhookIssuer, Audience: keys.WebhookAudience, JWKS: jwks}, nil
 }
 
 // SimDir and TicketDir are where the simulated cloud and the file tracker

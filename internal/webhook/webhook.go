@@ -1,9 +1,11 @@
-// Package webhook lets ticket events reach the workflows as signals: a
-// signed webhook from the ticket system, whose tags say what the customer
-// did, becomes the DESIGN.md signal to the enablement the ticket belongs to
-// (found by the PrivateLinkTicket search attribute). Unsigned, badly
-// signed and stale requests are refused; unknown tickets and events are
-// acknowledged and ignored.
+// Package webhook lets ticket events reach the workflows: a signed webhook
+// from the ticket system, whose tags say what the customer did, becomes the
+// DESIGN.md signal to the enablement the ticket belongs to (found by the
+// PrivateLinkTicket search attribute); an approval an agent makes on the
+// ticket (tag privatelink:approve:<gate> added) becomes the approve update,
+// with the agent the ticket system authenticated as the approver. Unsigned,
+// badly signed and stale requests are refused; unknown tickets and events
+// are acknowledged and ignored.
 package webhook
 
 import (
@@ -14,6 +16,7 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -24,16 +27,23 @@ import (
 	"time"
 
 	gh "github.com/google/go-github/v84/github"
+	"go.temporal.io/api/serviceerror"
 	"go.temporal.io/api/workflowservice/v1"
+	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/temporal"
 	"go.uber.org/zap"
 
+	"github.com/linkwright/linkwright/internal/approval"
+	"github.com/linkwright/linkwright/internal/config"
 	"github.com/linkwright/linkwright/workflows"
 )
 
-// Signaler is what the receiver needs from a Temporal client.
+// Signaler is what the receiver needs from a Temporal client
+// (client.Client has it).
 type Signaler interface {
 	ListWorkflow(ctx context.Context, req *workflowservice.ListWorkflowExecutionsRequest) (*workflowservice.ListWorkflowExecutionsResponse, error)
 	SignalWorkflow(ctx context.Context, workflowID, runID, signalName string, arg any) error
+	UpdateWorkflow(ctx context.Context, options client.UpdateWorkflowOptions) (client.WorkflowUpdateHandle, error)
 }
 
 // Receiver serves the webhook endpoints.
@@ -45,11 +55,24 @@ type Receiver struct {
 	GitHubSecret     string
 	JiraSecret       string
 	ServiceNowSecret string
+	// Signer signs the approvals relayed from tickets
+	// (webhooks.approvalKeyFile), so that the workflows verify them as
+	// issuer linkwright-webhooks. Without it they go unsigned, which a
+	// policy with signedApprovals.required refuses.
+	Signer *approval.Signer
+	// Agents maps a ticket system's agent that is not an e-mail,
+	// "<system>:<id>", to the approver's e-mail (webhooks.agents).
+	Agents map[string]string
 	// Window is how old a signed request may be (5 minutes by default).
 	Window time.Duration
 	Now    func() time.Time
 	Log    *zap.Logger
 }
+
+// updateWait bounds the wait for one approve update, so that a workflow
+// whose worker is down answers 503 (and the ticket system retries) before
+// the ticket system gives up on the request.
+const updateWait = 10 * time.Second
 
 // Handler routes /webhooks/zendesk, /webhooks/github, /webhooks/jira and
 // /webhooks/servicenow.
@@ -100,9 +123,15 @@ func ZendeskSignature(secret, timestamp string, body []byte) string {
 
 // zendeskEvent is the body the Zendesk webhook sends: configure the
 // trigger's JSON body as {"ticket": "{{ticket.id}}", "tags": "{{ticket.tags}}"}.
+// For approvals, a trigger whose condition is the tag being added (and
+// whose action removes it) sends {"ticket": "{{ticket.id}}", "event":
+// "privatelink:approve:accept-connection", "agent": "{{current_user.email}}"}:
+// the tags list is re-sent on every change, so only event may approve.
 type zendeskEvent struct {
 	Ticket json.RawMessage `json:"ticket"`
 	Tags   json.RawMessage `json:"tags"`
+	Event  string          `json:"event"`
+	Agent  string          `json:"agent"`
 	Detail string          `json:"detail"`
 }
 
@@ -135,13 +164,14 @@ func (rc *Receiver) zendesk(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "the body is not the expected JSON: "+err.Error(), http.StatusBadRequest)
 		return
 	}
-	rc.deliver(w, r.Context(), "zendesk", unquote(ev.Ticket), splitTags(ev.Tags), ev.Detail)
+	rc.deliver(w, r.Context(), ticketEvent{source: "zendesk", key: unquote(ev.Ticket),
+		tags: append(splitTags(ev.Tags), ev.Event), added: []string{ev.Event}, agent: ev.Agent, detail: ev.Detail})
 }
 
 // github takes GitHub's issues events: X-Hub-Signature-256 is checked with
 // go-github's ValidatePayload; a label added to an issue is the event, and
 // the issue's updated_at must be within the window (GitHub sends no signed
-// timestamp).
+// timestamp). The sender's login, mapped through Agents, approves.
 func (rc *Receiver) github(w http.ResponseWriter, r *http.Request) {
 	if rc.GitHubSecret == "" {
 		http.Error(w, "the GitHub webhook is not configured on this worker", http.StatusNotFound)
@@ -169,7 +199,9 @@ func (rc *Receiver) github(w http.ResponseWriter, r *http.Request) {
 		fmt.Fprintln(w, "ignored: not a label added")
 		return
 	}
-	rc.deliver(w, r.Context(), "github", strconv.Itoa(ev.Issue.GetNumber()), []string{ev.Label.GetName()}, "")
+	label := []string{ev.Label.GetName()}
+	rc.deliver(w, r.Context(), ticketEvent{source: "github", key: strconv.Itoa(ev.Issue.GetNumber()),
+		tags: label, added: label, agent: ev.GetSender().GetLogin()})
 }
 
 // HubSignature is the X-Hub-Signature value Jira (and GitHub's older
@@ -183,7 +215,13 @@ func HubSignature(secret string, body []byte) string {
 // jiraEvent is the part of a Jira webhook Linkwright reads.
 type jiraEvent struct {
 	Timestamp int64 `json:"timestamp"`
-	Issue     struct {
+	// User made the change; Jira Cloud often hides the e-mail, so the
+	// account ID is mapped through Agents then.
+	User struct {
+		AccountID    string `json:"accountId"`
+		EmailAddress string `json:"emailAddress"`
+	} `json:"user"`
+	Issue struct {
 		Key    string `json:"key"`
 		Fields struct {
 			Labels []string `json:"labels"`
@@ -239,13 +277,18 @@ func (rc *Receiver) jira(w http.ResponseWriter, r *http.Request) {
 			}
 		}
 	}
-	rc.deliver(w, r.Context(), "jira", ev.Issue.Key, added, "")
+	agent := ev.User.EmailAddress
+	if _, ok := config.Email(agent); !ok {
+		agent = ev.User.AccountID
+	}
+	rc.deliver(w, r.Context(), ticketEvent{source: "jira", key: ev.Issue.Key, tags: added, added: added, agent: agent})
 }
 
 // servicenow takes ServiceNow outbound REST messages: the shared secret in
 // X-Linkwright-Secret and an RFC 3339 time in X-Linkwright-Timestamp; the
 // body is {"ticket": "${number}", "event": "privatelink:endpoint-created"}
-// (or "tags").
+// (or "tags"), and for approvals {"ticket": ..., "event":
+// "privatelink:approve:<gate>", "agent": <the user's e-mail or user name>}.
 func (rc *Receiver) servicenow(w http.ResponseWriter, r *http.Request) {
 	if rc.ServiceNowSecret == "" {
 		http.Error(w, "the ServiceNow webhook is not configured on this worker", http.StatusNotFound)
@@ -269,12 +312,14 @@ func (rc *Receiver) servicenow(w http.ResponseWriter, r *http.Request) {
 		Ticket json.RawMessage `json:"ticket"`
 		Event  string          `json:"event"`
 		Tags   json.RawMessage `json:"tags"`
+		Agent  string          `json:"agent"`
 	}
 	if err := json.NewDecoder(io.LimitReader(r.Body, 1<<20)).Decode(&ev); err != nil {
 		http.Error(w, "the body is not the expected JSON: "+err.Error(), http.StatusBadRequest)
 		return
 	}
-	rc.deliver(w, r.Context(), "servicenow", unquote(ev.Ticket), append(splitTags(ev.Tags), ev.Event), "")
+	rc.deliver(w, r.Context(), ticketEvent{source: "servicenow", key: unquote(ev.Ticket),
+		tags: append(splitTags(ev.Tags), ev.Event), added: []string{ev.Event}, agent: ev.Agent})
 }
 
 // unquote reads a JSON string or number as text.
@@ -316,48 +361,193 @@ func signalFor(tag string) (string, bool) {
 	return "", false
 }
 
-var ticketKeyRe = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._#-]{0,63}$`)
+// gateFor maps an agent-added tag to the gate it approves:
+// privatelink:approve:<gate>, also with - or _ as separators, underscores
+// in the gate read as hyphens (privatelink_approve_accept_connection).
+func gateFor(tag string) (string, bool) {
+	tag = strings.ToLower(strings.TrimSpace(tag))
+	for _, sep := range []string{":", "-", "_"} {
+		if rest, ok := strings.CutPrefix(tag, "privatelink"+sep+"approve"+sep); ok {
+			gate := strings.ReplaceAll(rest, "_", "-")
+			return gate, gateRe.MatchString(gate)
+		}
+	}
+	return "", false
+}
 
-// deliver signals the running enablements of the ticket.
-func (rc *Receiver) deliver(w http.ResponseWriter, ctx context.Context, source, key string, tags []string, detail string) {
-	var signals []string
-	for _, t := range tags {
+var (
+	gateRe      = regexp.MustCompile(`^[a-z0-9]+(-[a-z0-9]+)*$`)
+	ticketKeyRe = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._#-]{0,63}$`)
+)
+
+// ticketEvent is what a ticket system's webhook says.
+type ticketEvent struct {
+	source string // zendesk, github, jira or servicenow
+	key    string // the ticket
+	// tags may relay customer facts; added are what this change added
+	// explicitly, the only ones that may approve: a full tag list is re-sent
+	// on every change, and a stale approve tag in it would approve later
+	// gates.
+	tags, added []string
+	// agent is who made the change, authenticated by the ticket system: an
+	// e-mail, or an ID that Agents maps to one.
+	agent  string
+	detail string
+}
+
+// approver resolves the agent of a ticket change to an approver's e-mail;
+// otherwise why says what to configure.
+func (rc *Receiver) approver(ev ticketEvent) (email, why string) {
+	agent := strings.TrimSpace(ev.agent)
+	if agent == "" {
+		return "", fmt.Sprintf("the %s webhook names no agent: %s", ev.source, agentHelp[ev.source])
+	}
+	if email, ok := config.Email(agent); ok {
+		return email, ""
+	}
+	if !slices.Contains(config.AgentSystems, ev.source) {
+		return "", fmt.Sprintf("the %s agent %q is not an e-mail: %s", ev.source, agent, agentHelp[ev.source])
+	}
+	key := config.AgentKey(ev.source, agent)
+	if email, ok := config.Email(rc.Agents[key]); ok {
+		return email, ""
+	}
+	return "", fmt.Sprintf(`the %s agent %q is not mapped to an approver: add "%s": "<their e-mail>" to webhooks.agents`, ev.source, agent, key)
+}
+
+// decision is the approval the event's agent makes, signed when the
+// receiver has a Signer; why says why the agent cannot approve.
+func (rc *Receiver) decision(ev ticketEvent) (a workflows.Approval, why string, err error) {
+	email, why := rc.approver(ev)
+	if why != "" {
+		return a, why, nil
+	}
+	a = workflows.Approval{Approver: email, Comment: "approved on " + ev.source + " ticket " + ev.key}
+	if rc.Signer != nil {
+		a.IDToken, err = rc.Signer.Mint(email, rc.now(), 0)
+	}
+	return a, "", err
+}
+
+var agentHelp = map[string]string{
+	"zendesk":    `add "agent": "{{current_user.email}}" to the trigger's body`,
+	"github":     "GitHub sent no sender",
+	"jira":       "the webhook carries no user",
+	"servicenow": `add "agent" (the user's e-mail or user name) to the outbound message's body`,
+}
+
+// deliver signals the running workflows of the ticket, and sends them the
+// approvals the event carries.
+func (rc *Receiver) deliver(w http.ResponseWriter, ctx context.Context, ev ticketEvent) {
+	var signals, gates, out []string
+	for _, t := range ev.tags {
 		if s, ok := signalFor(t); ok {
 			signals = append(signals, s)
 		}
 	}
-	if len(signals) == 0 || !ticketKeyRe.MatchString(key) {
-		rc.log().Info("webhook ignored: no PrivateLink tag or no ticket", zap.String("source", source), zap.String("ticket", key), zap.Strings("tags", tags))
+	for _, t := range ev.added {
+		if g, ok := gateFor(t); ok {
+			gates = append(gates, g)
+		}
+	}
+	log := rc.log().With(zap.String("source", ev.source), zap.String("ticket", ev.key))
+	if len(signals)+len(gates) == 0 || !ticketKeyRe.MatchString(ev.key) {
+		log.Info("webhook ignored: no PrivateLink tag or no ticket", zap.Strings("tags", ev.tags), zap.Strings("added", ev.added))
 		fmt.Fprintln(w, "ignored: no privatelink:* tag or no ticket")
 		return
 	}
+	var decision workflows.Approval
+	if len(gates) > 0 {
+		var why string
+		var err error
+		decision, why, err = rc.decision(ev)
+		switch {
+		case err != nil:
+			log.Error("webhook: cannot sign the approval", zap.Error(err))
+			http.Error(w, "cannot sign the approval: "+err.Error(), http.StatusInternalServerError)
+			return
+		case why != "":
+			// Acknowledged, so that the system does not retry what only
+			// configuration can fix.
+			log.Warn("webhook approval not sent", zap.Strings("gates", gates), zap.String("agent", ev.agent), zap.String("why", why))
+			out = append(out, fmt.Sprintf("not approved (%s): %s", strings.Join(gates, ", "), why))
+			gates = nil
+		}
+	}
+	if len(signals)+len(gates) == 0 {
+		fmt.Fprintln(w, strings.Join(out, "\n"))
+		return
+	}
 	resp, err := rc.Signaler.ListWorkflow(ctx, &workflowservice.ListWorkflowExecutionsRequest{
-		Query: fmt.Sprintf("%s = '%s' AND ExecutionStatus = 'Running'", workflows.SATicket.GetName(), key),
+		Query: fmt.Sprintf("%s = '%s' AND ExecutionStatus = 'Running'", workflows.SATicket.GetName(), ev.key),
 	})
 	if err != nil {
-		rc.log().Error("webhook: cannot look up the enablement", zap.String("ticket", key), zap.Error(err))
+		log.Error("webhook: cannot look up the enablement", zap.Error(err))
 		http.Error(w, "cannot reach Temporal; retry later", http.StatusServiceUnavailable)
 		return
 	}
 	if len(resp.Executions) == 0 {
-		rc.log().Info("webhook ignored: no running enablement for the ticket", zap.String("source", source), zap.String("ticket", key))
-		fmt.Fprintln(w, "ignored: no running enablement for ticket "+key)
+		log.Info("webhook ignored: no running enablement for the ticket")
+		fmt.Fprintln(w, "ignored: no running enablement for ticket "+ev.key)
 		return
 	}
 	for _, ex := range resp.Executions {
 		id := ex.Execution.GetWorkflowId()
 		for _, s := range signals {
-			var payload any = workflows.CustomerEvent{Detail: source + " ticket " + key + " " + detail}
+			var payload any = workflows.CustomerEvent{Detail: ev.source + " ticket " + ev.key + " " + ev.detail}
 			if s == workflows.SignalCustomerVerified {
-				payload = workflows.CustomerVerified{OK: true, Detail: source + " ticket " + key + " " + detail}
+				payload = workflows.CustomerVerified{OK: true, Detail: ev.source + " ticket " + ev.key + " " + ev.detail}
 			}
 			if err := rc.Signaler.SignalWorkflow(ctx, id, "", s, payload); err != nil {
-				rc.log().Error("webhook: signal failed", zap.String("workflowId", id), zap.String("signal", s), zap.Error(err))
+				log.Error("webhook: signal failed", zap.String("workflowId", id), zap.String("signal", s), zap.Error(err))
 				http.Error(w, "signal failed; retry later", http.StatusServiceUnavailable)
 				return
 			}
-			rc.log().Info("webhook signalled", zap.String("source", source), zap.String("ticket", key), zap.String("workflowId", id), zap.String("signal", s))
+			log.Info("webhook signalled", zap.String("workflowId", id), zap.String("signal", s))
+		}
+		for _, g := range gates {
+			decision.Gate = g
+			refusal, err := rc.approve(ctx, id, decision)
+			if err != nil {
+				log.Error("webhook: approve update failed", zap.String("workflowId", id), zap.String("gate", g), zap.Error(err))
+				http.Error(w, "cannot reach Temporal to approve; retry later", http.StatusServiceUnavailable)
+				return
+			}
+			if refusal != "" {
+				log.Warn("webhook approval refused", zap.String("workflowId", id), zap.String("gate", g), zap.String("approver", decision.Approver), zap.String("refusal", refusal))
+				out = append(out, fmt.Sprintf("%s: not approved (%s): %s", id, g, refusal))
+				continue
+			}
+			log.Info("webhook approved", zap.String("workflowId", id), zap.String("gate", g), zap.String("approver", decision.Approver))
+			out = append(out, fmt.Sprintf("%s: approved %s as %s", id, g, decision.Approver))
 		}
 	}
-	fmt.Fprintf(w, "signalled %s to %d enablement(s)\n", strings.Join(signals, ", "), len(resp.Executions))
+	if len(signals) > 0 {
+		out = append([]string{fmt.Sprintf("signalled %s to %d enablement(s)", strings.Join(signals, ", "), len(resp.Executions))}, out...)
+	}
+	fmt.Fprintln(w, strings.Join(out, "\n"))
+}
+
+// approve sends the approve update and waits for its outcome. refusal is
+// the workflow's answer when it refuses (or has ended); err means Temporal
+// could not be asked.
+func (rc *Receiver) approve(ctx context.Context, workflowID string, a workflows.Approval) (refusal string, err error) {
+	ctx, cancel := context.WithTimeout(ctx, updateWait)
+	defer cancel()
+	h, err := rc.Signaler.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{
+		WorkflowID:   workflowID,
+		UpdateName:   workflows.Approve,
+		Args:         []any{a},
+		WaitForStage: client.WorkflowUpdateStageCompleted,
+	})
+	if err == nil {
+		err = h.Get(ctx, nil)
+	}
+	if appErr, ok := errors.AsType[*temporal.ApplicationError](err); ok {
+		return appErr.Message(), nil
+	}
+	if _, ok := errors.AsType[*serviceerror.NotFound](err); ok {
+		return "the workflow is no longer running", nil
+	}
+	return "", err
 }

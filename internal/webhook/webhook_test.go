@@ -19,6 +19,7 @@ import (
 	commonpb "go.temporal.io/api/common/v1"
 	workflowpb "go.temporal.io/api/workflow/v1"
 	"go.temporal.io/api/workflowservice/v1"
+	"go.temporal.io/sdk/client"
 
 	"github.com/linkwright/linkwright/workflows"
 )
@@ -26,17 +27,22 @@ import (
 type sent struct{ id, signal string }
 
 type fakeSignaler struct {
-	running map[string]string // ticket -> workflow ID
+	running map[string][]string // ticket -> workflow IDs
 	queries []string
 	sent    []sent
+	updates []client.UpdateWorkflowOptions
+	// refuse is what the update to a workflow ends with (nil: approved).
+	refuse map[string]error
 }
 
 func (f *fakeSignaler) ListWorkflow(_ context.Context, req *workflowservice.ListWorkflowExecutionsRequest) (*workflowservice.ListWorkflowExecutionsResponse, error) {
 	f.queries = append(f.queries, req.Query)
 	resp := &workflowservice.ListWorkflowExecutionsResponse{}
-	for key, id := range f.running {
+	for key, ids := range f.running {
 		if bytes.Contains([]byte(req.Query), []byte("'"+key+"'")) {
-			resp.Executions = append(resp.Executions, &workflowpb.WorkflowExecutionInfo{Execution: &commonpb.WorkflowExecution{WorkflowId: id}})
+			for _, id := range ids {
+				resp.Executions = append(resp.Executions, &workflowpb.WorkflowExecutionInfo{Execution: &commonpb.WorkflowExecution{WorkflowId: id}})
+			}
 		}
 	}
 	return resp, nil
@@ -47,10 +53,26 @@ func (f *fakeSignaler) SignalWorkflow(_ context.Context, id, _, name string, _ a
 	return nil
 }
 
+func (f *fakeSignaler) UpdateWorkflow(_ context.Context, o client.UpdateWorkflowOptions) (client.WorkflowUpdateHandle, error) {
+	f.updates = append(f.updates, o)
+	return outcome{o.WorkflowID, f.refuse[o.WorkflowID]}, nil
+}
+
+// outcome is a completed update's handle.
+type outcome struct {
+	id  string
+	err error
+}
+
+func (o outcome) WorkflowID() string             { return o.id }
+func (o outcome) RunID() string                  { return "" }
+func (o outcome) UpdateID() string               { return "" }
+func (o outcome) Get(context.Context, any) error { return o.err }
+
 var now = time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC)
 
 func setup() (*Receiver, *fakeSignaler) {
-	f := &fakeSignaler{running: map[string]string{"4242": "privatelink/abcd1234efgh5/production/aws"}}
+	f := &fakeSignaler{running: map[string][]string{"4242": {"privatelink/abcd1234efgh5/production/aws"}}}
 	return &Receiver{Signaler: f, ZendeskSecret: "whsec", Now: func() time.Time { return now }}, f
 }
 
@@ -157,7 +179,7 @@ func labeled(number int, label string, updated time.Time) string {
 }
 
 func TestGitHubSignedLabelSignals(t *testing.T) {
-	f := &fakeSignaler{running: map[string]string{"12": "privatelink/p/production/aws"}}
+	f := &fakeSignaler{running: map[string][]string{"12": {"privatelink/p/production/aws"}}}
 	rc := &Receiver{Signaler: f, GitHubSecret: "ghsec", Now: func() time.Time { return now }}
 	body := labeled(12, "privatelink:access-granted", now)
 	rec := httptest.NewRecorder()
@@ -196,7 +218,7 @@ func jiraUpdate(at time.Time, from, to string) string {
 }
 
 func TestJiraSignedLabelSignals(t *testing.T) {
-	f := &fakeSignaler{running: map[string]string{"PL-7": "privatelink/p/staging/azure"}}
+	f := &fakeSignaler{running: map[string][]string{"PL-7": {"privatelink/p/staging/azure"}}}
 	rc := &Receiver{Signaler: f, JiraSecret: "jsec", Now: func() time.Time { return now }}
 	body := jiraUpdate(now, "privatelink privatelink:endpoint-created", "privatelink privatelink:endpoint-created privatelink:verified")
 	rec := httptest.NewRecorder()
@@ -218,7 +240,7 @@ func TestJiraSignedLabelSignals(t *testing.T) {
 }
 
 func TestServiceNowSharedSecret(t *testing.T) {
-	f := &fakeSignaler{running: map[string]string{"INC0000042": "privatelink/p/production/azure"}}
+	f := &fakeSignaler{running: map[string][]string{"INC0000042": {"privatelink/p/production/azure"}}}
 	rc := &Receiver{Signaler: f, ServiceNowSecret: "snsec", Now: func() time.Time { return now }}
 	body := `{"ticket": "INC0000042", "event": "privatelink:connection-accepted"}`
 	req := func(secret string, at time.Time) *http.Request {
