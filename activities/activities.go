@@ -5,10 +5,12 @@ package activities
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 
 	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/temporal"
@@ -33,6 +35,13 @@ type Activities struct {
 	// Policy returns the current policy (approvers, waiting); it is read on
 	// every call so that a changed config reaches running workflows.
 	Policy func() config.Policy
+	// Workflows reads what another workflow recorded about itself (the
+	// reverse link's status, for its parent).
+	Workflows MemoReader
+	// Confirm are the pauses before a failing port is probed again (1s and
+	// 3s by default): a failure is reported only when it lasts, so that a
+	// blip is never told to the customer as the state of their service.
+	Confirm []time.Duration
 }
 
 // Error types workflows branch on.
@@ -46,10 +55,16 @@ const (
 	ErrTicketNotFound = "TicketNotFound"
 	// ErrTicketConfig is a tracker call the tracker's configuration forbids.
 	ErrTicketConfig = "TicketConfig"
+	// ErrTicketRefused is a tracker call refused for good (a bad token, a
+	// missing permission, a malformed request): retrying cannot help.
+	ErrTicketRefused = "TicketRefused"
+	// ErrInconclusive is a check that could not be made now (a resolver
+	// that could not answer): retried, never reported.
+	ErrInconclusive = "Inconclusive"
 )
 
 // NonRetryable lists the error types that retrying cannot fix.
-var NonRetryable = []string{string(cloud.NotFound), string(cloud.AccessDenied), string(cloud.Invalid), string(cloud.Conflict), ErrEndpointClosed, ErrTicketNotFound, ErrTicketConfig}
+var NonRetryable = []string{string(cloud.NotFound), string(cloud.AccessDenied), string(cloud.Invalid), string(cloud.Conflict), ErrEndpointClosed, ErrTicketNotFound, ErrTicketConfig, ErrTicketRefused}
 
 // notYet is a poll that found nothing yet: benign, so the SDK logs it at
 // debug level and counts no failure, as it is the normal state of a wait.
@@ -71,12 +86,19 @@ func cloudErr(err error) error {
 	return temporal.NewNonRetryableApplicationError(err.Error(), string(kind), err)
 }
 
+// trackerErr stops at once on what retrying cannot fix (the error names the
+// fix); anything else is retried with backoff.
 func trackerErr(err error) error {
+	var r interface{ Retryable() bool }
 	switch {
+	case err == nil:
+		return nil
 	case errors.Is(err, ticket.ErrNotFound):
 		return temporal.NewNonRetryableApplicationError(err.Error(), ErrTicketNotFound, err)
 	case errors.Is(err, ticket.ErrConfig):
 		return temporal.NewNonRetryableApplicationError(err.Error(), ErrTicketConfig, err)
+	case errors.As(err, &r) && !r.Retryable():
+		return temporal.NewNonRetryableApplicationError(err.Error(), ErrTicketRefused, err)
 	}
 	return err
 }
@@ -105,6 +127,15 @@ func (a *Activities) LookupEnvironment(ctx context.Context, ref cloud.EnvRef) (E
 // OpenTicket opens or finds the enablement's ticket.
 func (a *Activities) OpenTicket(ctx context.Context, req ticket.OpenRequest) (ticket.Ticket, error) {
 	t, err := a.Tracker.Open(ctx, req)
+	return t, trackerErr(err)
+}
+
+// FindTicket finds an existing ticket by its key; it never opens one.
+func (a *Activities) FindTicket(ctx context.Context, key string) (ticket.Ticket, error) {
+	if key == "" {
+		return ticket.Ticket{}, temporal.NewNonRetryableApplicationError("no ticket key", ErrTicketNotFound, nil)
+	}
+	t, err := a.Tracker.Open(ctx, ticket.OpenRequest{Key: key})
 	return t, trackerErr(err)
 }
 
@@ -171,26 +202,55 @@ func (a *Activities) RevokeAccounts(ctx context.Context, in Accounts) error {
 	return nil
 }
 
-// AwaitConnectionRequest polls for the customer's connection requests: it
-// returns those pending acceptance, or fails with NotYet so that the retry
-// policy polls again with backoff (retries add no history).
-func (a *Activities) AwaitConnectionRequest(ctx context.Context, in Accounts) ([]cloud.Connection, error) {
-	var pending []cloud.Connection
-	for _, acct := range in.Accounts {
-		conns, err := a.Cloud.Connections(ctx, in.Env, acct)
+// ServiceState reads what the platform's endpoint service allows now
+// (read-only): the workflow records it before changing anything, so that
+// undo removes only what its own run added.
+func (a *Activities) ServiceState(ctx context.Context, ref cloud.EnvRef) (cloud.ServiceState, error) {
+	st, err := a.Cloud.ServiceState(ctx, ref)
+	return st, cloudErr(err)
+}
+
+// connections lists the connections of the given accounts, checking each
+// one's owner against them: a provider's filter is not trusted alone.
+func (a *Activities) connections(ctx context.Context, env cloud.EnvRef, accounts []string) ([]cloud.Connection, error) {
+	var out []cloud.Connection
+	for _, acct := range accounts {
+		conns, err := a.Cloud.Connections(ctx, env, acct)
 		if err != nil {
 			return nil, cloudErr(err)
 		}
 		for _, c := range conns {
-			if c.State == cloud.StatePendingAcceptance {
-				pending = append(pending, c)
+			if strings.EqualFold(c.Account, acct) {
+				out = append(out, c)
+			} else {
+				activity.GetLogger(ctx).Warn("ignored a connection from an account that was not asked for", "connection", c.ID, "owner", c.Account, "asked", acct)
 			}
 		}
 	}
-	if len(pending) == 0 {
+	return out, nil
+}
+
+// AwaitConnectionRequest polls for the customer's connections: it returns
+// those pending acceptance and those already accepted (pending or
+// available: a re-run finds what an earlier run or a person accepted), or
+// fails with NotYet so that the retry policy polls again with backoff
+// (retries add no history).
+func (a *Activities) AwaitConnectionRequest(ctx context.Context, in Accounts) ([]cloud.Connection, error) {
+	conns, err := a.connections(ctx, in.Env, in.Accounts)
+	if err != nil {
+		return nil, err
+	}
+	var live []cloud.Connection
+	for _, c := range conns {
+		switch c.State {
+		case cloud.StatePendingAcceptance, cloud.StateProvisioning, cloud.StateAvailable:
+			live = append(live, c)
+		}
+	}
+	if len(live) == 0 {
 		return nil, notYet("no connection request from %s yet", strings.Join(in.Accounts, ", "))
 	}
-	return pending, nil
+	return live, nil
 }
 
 // Connections names connections on an environment; Reason says why they
@@ -209,6 +269,43 @@ func (a *Activities) AcceptConnections(ctx context.Context, in Connections) erro
 // RejectConnections rejects them (a rejection, or undo of an accept).
 func (a *Activities) RejectConnections(ctx context.Context, in Connections) error {
 	return cloudErr(a.Cloud.RejectConnections(ctx, in.Env, in.IDs, in.Reason))
+}
+
+// Withdrawal names the connections a run that ends without a link must
+// not leave behind: those it accepted, those it saw waiting for
+// acceptance, and any waiting from the accounts it allowed itself.
+type Withdrawal struct {
+	Env      cloud.EnvRef `json:"env"`
+	Accounts []string     `json:"accounts"` // the request's accounts, to list connections
+	Accepted []string     `json:"accepted,omitempty"`
+	Seen     []string     `json:"seen,omitempty"`
+	// AllowedByRun are accounts this run allowed: every connection request
+	// from them waiting for acceptance was made for this run.
+	AllowedByRun []string `json:"allowedByRun,omitempty"`
+	Reason       string   `json:"reason"`
+}
+
+// WithdrawConnections rejects, with the reason, what w names and is not
+// closed already, so that no customer endpoint is left waiting. It returns
+// the connections it rejected.
+func (a *Activities) WithdrawConnections(ctx context.Context, w Withdrawal) ([]string, error) {
+	conns, err := a.connections(ctx, w.Env, w.Accounts)
+	if err != nil {
+		return nil, err
+	}
+	var ids []string
+	for _, c := range conns {
+		ours := slices.Contains(w.Accepted, c.ID) && !c.State.Terminal()
+		waiting := c.State == cloud.StatePendingAcceptance &&
+			(slices.Contains(w.Seen, c.ID) || slices.ContainsFunc(w.AllowedByRun, func(acct string) bool { return strings.EqualFold(acct, c.Account) }))
+		if ours || waiting {
+			ids = append(ids, c.ID)
+		}
+	}
+	if len(ids) == 0 {
+		return nil, nil
+	}
+	return ids, cloudErr(a.Cloud.RejectConnections(ctx, w.Env, ids, w.Reason))
 }
 
 // PlatformCheck asks whether the customer's side of the link works.
@@ -231,23 +328,21 @@ type PlatformReport struct {
 // provisioned it answers NotYet; anything else wrong is a Problem.
 func (a *Activities) CheckPlatformSide(ctx context.Context, in PlatformCheck) (PlatformReport, error) {
 	var rep PlatformReport
-	for _, acct := range in.Accounts {
-		conns, err := a.Cloud.Connections(ctx, in.Env, acct)
-		if err != nil {
-			return rep, cloudErr(err)
+	conns, err := a.connections(ctx, in.Env, in.Accounts)
+	if err != nil {
+		return rep, err
+	}
+	for _, c := range conns {
+		if !slices.Contains(in.IDs, c.ID) {
+			continue
 		}
-		for _, c := range conns {
-			if !slices.Contains(in.IDs, c.ID) {
-				continue
-			}
-			rep.Connections = append(rep.Connections, c)
-			switch c.State {
-			case cloud.StateProvisioning:
-				return rep, notYet("connection %s is still being provisioned", c.ID)
-			case cloud.StateAvailable:
-			default:
-				rep.Problems = append(rep.Problems, fmt.Sprintf("connection %s is %s, not available: the customer must create a new endpoint", c.ID, c.State))
-			}
+		rep.Connections = append(rep.Connections, c)
+		switch c.State {
+		case cloud.StateProvisioning:
+			return rep, notYet("connection %s is still being provisioned", c.ID)
+		case cloud.StateAvailable:
+		default:
+			rep.Problems = append(rep.Problems, fmt.Sprintf("connection %s is %s, not available: the customer must create a new endpoint", c.ID, c.State))
 		}
 	}
 	for _, id := range in.IDs {
@@ -328,6 +423,17 @@ func (a *Activities) AwaitEndpointAvailable(ctx context.Context, in Endpoint) (c
 	}
 }
 
+// PlatformEndpoints lists the platform's endpoints into a customer service
+// that are not closed (pending acceptance, pending or available), newest
+// first: one an earlier run created is adopted rather than made again.
+func (a *Activities) PlatformEndpoints(ctx context.Context, in Service) ([]cloud.Endpoint, error) {
+	eps, err := a.Cloud.PlatformEndpoints(ctx, in.Env, in.Service)
+	if err != nil {
+		return nil, cloudErr(err)
+	}
+	return slices.DeleteFunc(eps, func(ep cloud.Endpoint) bool { return ep.State.Terminal() }), nil
+}
+
 // DeleteEndpoint deletes the platform's endpoint (undo, or after rejection).
 func (a *Activities) DeleteEndpoint(ctx context.Context, in Endpoint) error {
 	return cloudErr(a.Cloud.DeleteEndpoint(ctx, in.Env, in.ID))
@@ -339,18 +445,73 @@ type ProbeTarget struct {
 	Ports []int  `json:"ports"`
 }
 
-// Probe resolves the host and connects to every port once.
+// Probe resolves the host and connects to every port; a port that fails is
+// checked again before the failure is returned. A check that could not be
+// made (the resolver could not answer) is a retryable error, not a result.
 func (a *Activities) Probe(ctx context.Context, in ProbeTarget) ([]probe.Result, error) {
-	return a.Prober.Probe(ctx, in.Host, in.Ports), nil
+	res := slices.Clone(a.Prober.Probe(ctx, in.Host, in.Ports))
+	confirm := a.Confirm
+	if confirm == nil {
+		confirm = []time.Duration{time.Second, 3 * time.Second}
+	}
+	for _, pause := range confirm {
+		var failing []int
+		for _, r := range res {
+			if !r.OK() {
+				failing = append(failing, r.Port)
+			}
+		}
+		if len(failing) == 0 {
+			break
+		}
+		select {
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case <-time.After(pause):
+		}
+		again := a.Prober.Probe(ctx, in.Host, failing)
+		for _, r := range again {
+			res[slices.IndexFunc(res, func(p probe.Result) bool { return p.Port == r.Port })] = r
+		}
+	}
+	for _, r := range res {
+		if r.Inconclusive() {
+			return nil, temporal.NewApplicationError("could not check "+in.Host+" now: "+r.Diagnosis, ErrInconclusive)
+		}
+	}
+	return res, nil
 }
 
 // AwaitProbeOK probes until every port connects.
 func (a *Activities) AwaitProbeOK(ctx context.Context, in ProbeTarget) ([]probe.Result, error) {
-	res, _ := a.Probe(ctx, in)
+	res := a.Prober.Probe(ctx, in.Host, in.Ports)
 	for _, r := range res {
 		if !r.OK() {
 			return res, notYet("%s", r.Diagnosis)
 		}
 	}
 	return res, nil
+}
+
+// MemoReader reads a memo field of one run of a workflow: what that
+// workflow recorded about itself on the server, which no one else can
+// write.
+type MemoReader interface {
+	Memo(ctx context.Context, workflowID, runID, field string) (json.RawMessage, error)
+}
+
+// Run names one run of a workflow and a memo field of it.
+type Run struct {
+	WorkflowID string `json:"workflowId"`
+	RunID      string `json:"runId"`
+	Field      string `json:"field"`
+}
+
+// ReadMemo reads a memo field of a run (a local activity: the parent reads
+// its child's status after the child says it changed).
+func (a *Activities) ReadMemo(ctx context.Context, r Run) (json.RawMessage, error) {
+	if a.Workflows == nil {
+		return nil, temporal.NewNonRetryableApplicationError("this worker cannot read workflow memos", "NoMemoReader", nil)
+	}
+	return a.Workflows.Memo(ctx, r.WorkflowID, r.RunID, r.Field)
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -15,6 +16,7 @@ import (
 	"github.com/linkwright/linkwright/internal/config"
 	"github.com/linkwright/linkwright/internal/probe"
 	"github.com/linkwright/linkwright/internal/ticket"
+	"github.com/linkwright/linkwright/internal/ticket/rest"
 )
 
 var ref = cloud.EnvRef{Cloud: "aws", Region: "us-east-1", Project: "abcd1234efgh5", Environment: "production"}
@@ -178,4 +180,137 @@ func TestCheckPlatformSideReportsProblems(t *testing.T) {
 
 	_, err = f.env.ExecuteActivity(a.AwaitPlatformHealthy, in)
 	assert.Equal(t, ErrNotYet, appErr(t, err).Type())
+}
+
+// otherOwner answers every Connections call with a connection owned by
+// another account too, as a cloud that ignored the owner filter would.
+type otherOwner struct {
+	cloud.Provider
+}
+
+func (o otherOwner) Connections(ctx context.Context, ref cloud.EnvRef, account string) ([]cloud.Connection, error) {
+	conns, err := o.Provider.Connections(ctx, ref, account)
+	return append(conns, cloud.Connection{ID: "vpce-0stranger00000000", Account: "999999999999", State: cloud.StatePendingAcceptance}), err
+}
+
+// A connection from an account the request does not name is never taken
+// for the customer's, whatever the provider's filter let through.
+func TestConnectionsOfOtherAccountsAreIgnored(t *testing.T) {
+	var ts testsuite.WorkflowTestSuite
+	env := ts.NewTestActivityEnvironment()
+	c := sim.Open(t.TempDir())
+	env.RegisterActivity(&Activities{Cloud: otherOwner{c}})
+	a := &Activities{}
+	in := Accounts{Env: ref, Accounts: []string{"123456789012"}}
+	_, err := env.ExecuteActivity(a.AwaitConnectionRequest, in)
+	assert.Equal(t, ErrNotYet, appErr(t, err).Type(), "the stranger's connection is not a request from the customer")
+
+	_, err = env.ExecuteActivity(a.AllowAccounts, in)
+	require.NoError(t, err)
+	e, _ := c.Environment(context.Background(), ref)
+	mine, err := c.Customer("aws", "123456789012").CreateEndpoint(e.ServiceName)
+	require.NoError(t, err)
+	v, err := env.ExecuteActivity(a.AwaitConnectionRequest, in)
+	require.NoError(t, err)
+	var got []cloud.Connection
+	require.NoError(t, v.Get(&got))
+	require.Len(t, got, 1)
+	assert.Equal(t, mine.ID, got[0].ID)
+}
+
+// A tracker that refuses the credentials stops the activity at once, with
+// the fix in the message; a tracker that is down is retried.
+func TestTrackerRefusalsAreNotRetried(t *testing.T) {
+	assert.Equal(t, ErrTicketRefused, appErr(t, trackerErr(&rest.Error{Call: "Zendesk create ticket", Status: 401, Fix: "check ZENDESK_API_TOKEN"})).Type())
+	assert.True(t, appErr(t, trackerErr(&rest.Error{Call: "x", Status: 403})).NonRetryable())
+	assert.Contains(t, trackerErr(&rest.Error{Call: "x", Status: 401, Fix: "check ZENDESK_API_TOKEN"}).Error(), "check ZENDESK_API_TOKEN")
+	for _, retry := range []error{&rest.Error{Call: "x", Status: 503}, &rest.Error{Call: "x", Status: 429}, &rest.Error{Call: "x", Body: "no answer"}} {
+		var ae *temporal.ApplicationError
+		if errors.As(trackerErr(retry), &ae) {
+			assert.False(t, ae.NonRetryable(), "%v", retry)
+		}
+	}
+}
+
+// Withdrawing rejects what the run accepted, what it saw waiting, and any
+// request waiting from an account it allowed; never a connection it found
+// already accepted by someone else.
+func TestWithdrawConnections(t *testing.T) {
+	f := setup(t)
+	a := &Activities{}
+	ctx := context.Background()
+	const mineAcct, otherAcct = "123456789012", "210000000099"
+	for _, acct := range []string{mineAcct, otherAcct} {
+		require.NoError(t, f.cloud.AllowAccount(ctx, ref, acct))
+	}
+	e, _ := f.cloud.Environment(ctx, ref)
+	create := func(acct string) string {
+		ep, err := f.cloud.Customer("aws", acct).CreateEndpoint(e.ServiceName)
+		require.NoError(t, err)
+		return ep.ID
+	}
+	accepted, seen, unseen, live, strangers := create(mineAcct), create(mineAcct), create(mineAcct), create(otherAcct), create(otherAcct)
+	require.NoError(t, f.cloud.AcceptConnections(ctx, ref, []string{accepted, live}))
+	v, err := f.env.ExecuteActivity(a.WithdrawConnections, Withdrawal{Env: ref, Accounts: []string{mineAcct, otherAcct},
+		Accepted: []string{accepted}, Seen: []string{seen}, AllowedByRun: []string{mineAcct}, Reason: "cancelled"})
+	require.NoError(t, err)
+	var rejected []string
+	require.NoError(t, v.Get(&rejected))
+	assert.ElementsMatch(t, []string{accepted, seen, unseen}, rejected)
+	states := map[string]cloud.State{}
+	for _, acct := range []string{mineAcct, otherAcct} {
+		conns, err := f.cloud.Connections(ctx, ref, acct)
+		require.NoError(t, err)
+		for _, c := range conns {
+			states[c.ID] = c.State
+		}
+	}
+	assert.Equal(t, cloud.StateAvailable, states[live], "accepted by someone else: left alone")
+	assert.Equal(t, cloud.StatePendingAcceptance, states[strangers], "waiting on an account this run did not allow, unseen: left alone")
+}
+
+// staticProber answers with what the test says, once per call.
+type staticProber struct {
+	answers [][]probe.Result
+	calls   int
+}
+
+func (p *staticProber) Probe(context.Context, string, []int) []probe.Result {
+	r := p.answers[min(p.calls, len(p.answers)-1)]
+	p.calls++
+	return r
+}
+
+// A probe that could not be made is retried, not reported; a failing port
+// is checked again before it is reported.
+func TestProbeRetriesWhatItCouldNotCheck(t *testing.T) {
+	run := func(p *staticProber) ([]probe.Result, error) {
+		var ts testsuite.WorkflowTestSuite // a new one each time: registrations are kept per suite
+		env := ts.NewTestActivityEnvironment()
+		env.RegisterActivity(&Activities{Prober: p, Confirm: []time.Duration{time.Millisecond, time.Millisecond}})
+		v, err := env.ExecuteActivity((&Activities{}).Probe, ProbeTarget{Host: "h", Ports: []int{5432}})
+		if err != nil {
+			return nil, err
+		}
+		var res []probe.Result
+		return res, v.Get(&res)
+	}
+	inconclusive := []probe.Result{{Port: 5432, Outcome: probe.Inconclusive}}
+	refused := []probe.Result{{Port: 5432, Outcome: probe.Refused, Advice: "Port 5432: refused"}}
+	connected := []probe.Result{{Port: 5432, Outcome: probe.Connected}}
+
+	_, err := run(&staticProber{answers: [][]probe.Result{inconclusive}})
+	ae := appErr(t, err)
+	assert.Equal(t, ErrInconclusive, ae.Type())
+	assert.False(t, ae.NonRetryable(), "retried with backoff")
+
+	res, err := run(&staticProber{answers: [][]probe.Result{refused, connected}})
+	require.NoError(t, err)
+	assert.True(t, res[0].OK(), "a blip is not reported")
+
+	p := &staticProber{answers: [][]probe.Result{refused}}
+	res, err = run(p)
+	require.NoError(t, err)
+	assert.Equal(t, probe.Refused, res[0].Outcome, "a lasting failure is reported")
+	assert.Equal(t, 3, p.calls, "after two more checks")
 }

@@ -6,6 +6,9 @@ import (
 	"io"
 	"strconv"
 	"strings"
+	"time"
+
+	"go.temporal.io/sdk/converter"
 
 	"github.com/linkwright/linkwright/internal/cloud"
 	"github.com/linkwright/linkwright/internal/cloud/sim"
@@ -248,6 +251,8 @@ func (c customerActs) show(s *simCustomer) error {
 }
 
 // tell posts the customer's reply on the ticket and signals the workflow.
+// A reply that cannot be posted is never dropped silently: the signal still
+// goes, and the command fails saying what to post by hand.
 func (c customerActs) tell(ctx context.Context, signal string, payload any, reply string) error {
 	id := c.req.WorkflowID()
 	cl, err := dial()
@@ -255,15 +260,50 @@ func (c customerActs) tell(ctx context.Context, signal string, payload any, repl
 		return fmt.Errorf("the cloud action is done, but the workflow was not told: %w", err)
 	}
 	defer cl.Close()
-	if v, err := cl.QueryWorkflow(ctx, id, "", workflows.QueryStatus); err == nil {
-		var st workflows.Status
-		if v.Get(&st) == nil && st.Ticket != "" {
-			_ = c.tracker.Comment(ctx, ticket.Comment{Ticket: st.Ticket, Public: true, Author: c.req.Company + " (customer)", Body: reply})
-		}
+	key, replyErr := c.ticketKey(ctx, cl, id)
+	if replyErr == nil {
+		replyErr = c.tracker.Comment(ctx, ticket.Comment{Ticket: key, Public: true, Author: c.req.Company + " (customer)", Body: reply})
 	}
 	if err := cl.SignalWorkflow(ctx, id, "", signal, payload); err != nil {
 		return fmt.Errorf("the cloud action is done, but signal %s to %s failed: %w", signal, id, err)
 	}
 	fmt.Fprintf(c.out, "Signalled %s to %s.\n", signal, id)
+	if replyErr != nil {
+		return fmt.Errorf("the customer's reply was not posted on the ticket (%w); post it by hand: %q", replyErr, reply)
+	}
+	fmt.Fprintf(c.out, "Replied on ticket %s.\n", key)
 	return nil
+}
+
+// ticketKey finds the enablement's ticket: from its status (asked a few
+// times, as a worker may be restarting), else the ticket the request names.
+func (c customerActs) ticketKey(ctx context.Context, cl interface {
+	QueryWorkflow(ctx context.Context, workflowID, runID, queryType string, args ...any) (converter.EncodedValue, error)
+}, id string) (string, error) {
+	var last error
+	for attempt := range 3 {
+		if attempt > 0 {
+			select {
+			case <-ctx.Done():
+				return "", ctx.Err()
+			case <-time.After(time.Duration(attempt) * 500 * time.Millisecond):
+			}
+		}
+		v, err := cl.QueryWorkflow(ctx, id, "", workflows.QueryStatus)
+		var st workflows.Status
+		if err == nil {
+			err = v.Get(&st)
+		}
+		if err == nil && st.Ticket != "" {
+			return st.Ticket, nil
+		}
+		if err == nil {
+			err = fmt.Errorf("%s has no ticket yet", id)
+		}
+		last = err
+	}
+	if c.req.Ticket != "" {
+		return c.req.Ticket, nil
+	}
+	return "", fmt.Errorf("cannot find the ticket of %s: %w", id, last)
 }

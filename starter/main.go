@@ -20,9 +20,9 @@ const usage = `linkwright: the PrivateLink runbook's operator CLI
 Usage:
   linkwright request  -f REQUEST.json [--dry-run]
   linkwright status   TARGET [--json]
-  linkwright approve  TARGET --gate GATE --approver EMAIL [--comment TEXT]
-  linkwright reject   TARGET --gate GATE --approver EMAIL --reason TEXT
-  linkwright cancel   TARGET --approver EMAIL --reason TEXT
+  linkwright approve  TARGET --gate GATE --approver EMAIL [--comment TEXT] [--id-token JWT]
+  linkwright reject   TARGET --gate GATE --approver EMAIL --reason TEXT [--id-token JWT]
+  linkwright cancel   TARGET --approver EMAIL --reason TEXT [--id-token JWT]
   linkwright customer ACTION -f REQUEST.json [flags]   (simulated cloud only)
 
 TARGET is -f REQUEST.json, -w WORKFLOW_ID, or --project P --environment E --cloud C.

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
@@ -12,11 +13,14 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	commonpb "go.temporal.io/api/common/v1"
+	"go.temporal.io/sdk/converter"
 	"go.uber.org/zap"
 
 	"github.com/linkwright/linkwright/internal/app"
 	"github.com/linkwright/linkwright/internal/config"
 	"github.com/linkwright/linkwright/internal/devtest"
+	"github.com/linkwright/linkwright/internal/request"
 	"github.com/linkwright/linkwright/workflows"
 )
 
@@ -154,4 +158,47 @@ func TestIntegrationWalkthrough(t *testing.T) {
 	require.NoError(t, err)
 	assert.Contains(t, string(md), "Acme Corp (customer) · public reply\n\nConfirmed: the link works from our side. both services answer")
 	assert.Contains(t, string(md), "Status: **solved**")
+}
+
+// flakyStatus answers the status query after failing a number of times.
+type flakyStatus struct {
+	fails int
+	calls int
+	st    workflows.Status
+}
+
+func (f *flakyStatus) QueryWorkflow(context.Context, string, string, string, ...any) (converter.EncodedValue, error) {
+	f.calls++
+	if f.calls <= f.fails {
+		return nil, errors.New("context deadline exceeded")
+	}
+	p, err := converter.GetDefaultDataConverter().ToPayloads(f.st)
+	if err != nil {
+		return nil, err
+	}
+	return encodedValue{p}, nil
+}
+
+type encodedValue struct{ p *commonpb.Payloads }
+
+func (e encodedValue) HasValue() bool { return e.p != nil }
+func (e encodedValue) Get(v any) error {
+	return converter.GetDefaultDataConverter().FromPayloads(e.p, v)
+}
+
+// The customer's reply finds its ticket even when the status query fails
+// for a moment, and when it cannot, says so instead of dropping it.
+func TestCustomerReplyFindsItsTicket(t *testing.T) {
+	c := customerActs{req: request.Request{ProjectID: "abcd1234efgh5", Environment: "production", Cloud: "aws"}}
+	key, err := c.ticketKey(context.Background(), &flakyStatus{fails: 2, st: workflows.Status{Ticket: "PL-0007"}}, "id")
+	require.NoError(t, err)
+	assert.Equal(t, "PL-0007", key)
+
+	_, err = c.ticketKey(context.Background(), &flakyStatus{fails: 99}, "id")
+	assert.ErrorContains(t, err, "cannot find the ticket of id")
+
+	c.req.Ticket = "PL-0009"
+	key, err = c.ticketKey(context.Background(), &flakyStatus{fails: 99}, "id")
+	require.NoError(t, err)
+	assert.Equal(t, "PL-0009", key, "the ticket the request names")
 }

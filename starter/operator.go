@@ -242,26 +242,32 @@ func cmdDecide(ctx context.Context, kind string, args []string, out io.Writer) e
 	approver := fs.String("approver", "", "your email")
 	comment := fs.String("comment", "", "a comment (approve)")
 	reason := fs.String("reason", "", "the reason (reject, cancel)")
+	token := fs.String("id-token", os.Getenv("LINKWRIGHT_ID_TOKEN"), "your OIDC ID token, when the worker requires signed approvals (default $LINKWRIGHT_ID_TOKEN)")
 	if err := parse(fs, args); err != nil {
 		return err
+	}
+	// With a token the approver is its verified e-mail: --approver may be left out.
+	who := *approver
+	if *token != "" && who == "" {
+		who = "-"
 	}
 	var payload any
 	switch kind {
 	case workflows.Approve:
-		if err := required(kind, map[string]string{"gate": *gate, "approver": *approver}); err != nil {
+		if err := required(kind, map[string]string{"gate": *gate, "approver": who}); err != nil {
 			return err
 		}
-		payload = workflows.Approval{Gate: *gate, Approver: *approver, Comment: *comment}
+		payload = workflows.Approval{Gate: *gate, Approver: *approver, Comment: *comment, IDToken: *token}
 	case workflows.Reject:
-		if err := required(kind, map[string]string{"gate": *gate, "approver": *approver, "reason": *reason}); err != nil {
+		if err := required(kind, map[string]string{"gate": *gate, "approver": who, "reason": *reason}); err != nil {
 			return err
 		}
-		payload = workflows.Rejection{Gate: *gate, Approver: *approver, Reason: *reason}
+		payload = workflows.Rejection{Gate: *gate, Approver: *approver, Reason: *reason, IDToken: *token}
 	case workflows.Cancel:
-		if err := required(kind, map[string]string{"approver": *approver, "reason": *reason}); err != nil {
+		if err := required(kind, map[string]string{"approver": who, "reason": *reason}); err != nil {
 			return err
 		}
-		payload = workflows.Cancellation{Approver: *approver, Reason: *reason}
+		payload = workflows.Cancellation{Approver: *approver, Reason: *reason, IDToken: *token}
 	}
 	id, c, err := t.connect()
 	if err != nil {

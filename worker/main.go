@@ -16,6 +16,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/linkwright/linkwright/internal/app"
+	"github.com/linkwright/linkwright/internal/approval"
 	"github.com/linkwright/linkwright/internal/config"
 	"github.com/linkwright/linkwright/internal/logging"
 	"github.com/linkwright/linkwright/internal/webhook"
@@ -57,8 +58,15 @@ func run() error {
 		log.Warn("no approvers configured: every approval will be refused until policy.approvers is set in LINKWRIGHT_CONFIG")
 	}
 	if cfg.Webhooks.Listen != "" {
+		var signer *approval.Signer // nil without a key: approvals from tickets are relayed unsigned
+		if cfg.Webhooks.ApprovalKeyFile != "" {
+			if signer, err = approval.NewSigner(cfg.Webhooks.ApprovalKeyFile); err != nil {
+				return err
+			}
+		}
 		rc := &webhook.Receiver{Signaler: c, Log: log, ZendeskSecret: cfg.Webhooks.ZendeskSecret, GitHubSecret: cfg.Webhooks.GitHubSecret,
-			JiraSecret: cfg.Webhooks.JiraSecret, ServiceNowSecret: cfg.Webhooks.ServiceNowSecret}
+			JiraSecret: cfg.Webhooks.JiraSecret, ServiceNowSecret: cfg.Webhooks.ServiceNowSecret,
+			Signer: signer, Agents: cfg.Webhooks.Agents}
 		srv := &http.Server{Addr: cfg.Webhooks.Listen, Handler: rc.Handler(), ReadHeaderTimeout: 10 * time.Second}
 		go func() {
 			if err := srv.ListenAndServe(); err != nil && err != http.ErrServerClosed {
@@ -68,7 +76,8 @@ func run() error {
 		defer srv.Close()
 		log.Info("webhook receiver listening", zap.String("addr", cfg.Webhooks.Listen),
 			zap.Bool("zendesk", cfg.Webhooks.ZendeskSecret != ""), zap.Bool("github", cfg.Webhooks.GitHubSecret != ""),
-			zap.Bool("jira", cfg.Webhooks.JiraSecret != ""), zap.Bool("servicenow", cfg.Webhooks.ServiceNowSecret != ""))
+			zap.Bool("jira", cfg.Webhooks.JiraSecret != ""), zap.Bool("servicenow", cfg.Webhooks.ServiceNowSecret != ""),
+			zap.Bool("signedApprovals", signer != nil))
 	}
 	// Run stops on SIGINT or SIGTERM, letting running activities finish.
 	return w.Run(worker.InterruptCh())

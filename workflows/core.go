@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"math"
 	"net/url"
-	"slices"
 	"strings"
 	"time"
 
@@ -38,16 +37,11 @@ type core struct {
 	onPhase func(ctx workflow.Context)
 }
 
-type decision struct {
-	Kind     string `json:"kind"` // approve or reject
-	Gate     string `json:"gate"`
-	Approver string `json:"approver"`
-	Text     string `json:"text,omitempty"` // comment or reason
-}
-
+// compensation undoes one step this run changed. do returns what it
+// undid ("" when it found nothing left to undo).
 type compensation struct {
 	what string
-	do   func(ctx workflow.Context) error
+	do   func(ctx workflow.Context) (string, error)
 }
 
 // ended stops the runbook with an outcome other than completion.
@@ -115,12 +109,23 @@ func (c *core) uiLink() string {
 
 // --- activities
 
+// Activity timeouts. Every activity heartbeats while it runs (the worker's
+// activities.Heartbeats interceptor), so a worker killed mid-call is noticed
+// after heartbeatTimeout, not after a whole start-to-close timeout, which
+// can then be long enough for a cloud's long-running operations.
+const (
+	heartbeatTimeout = 20 * time.Second
+	callTimeout      = 5 * time.Minute
+	pollCallTimeout  = 2 * time.Minute
+)
+
 // act runs one side effect, retried with backoff while the error is
 // retryable.
 func act(ctx workflow.Context, summary string) workflow.Context {
 	return workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
 		Summary:                summary,
-		StartToCloseTimeout:    time.Minute,
+		StartToCloseTimeout:    callTimeout,
+		HeartbeatTimeout:       heartbeatTimeout,
 		ScheduleToCloseTimeout: 6 * time.Hour,
 		RetryPolicy: &temporal.RetryPolicy{
 			InitialInterval: time.Second, BackoffCoefficient: 2, MaximumInterval: time.Minute,
@@ -135,7 +140,8 @@ func (c *core) poll(ctx workflow.Context, summary string, until time.Duration) w
 	first, most := c.policy.PollInitial.D(), c.policy.PollMax.D()
 	return workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
 		Summary:                summary,
-		StartToCloseTimeout:    time.Minute,
+		StartToCloseTimeout:    pollCallTimeout,
+		HeartbeatTimeout:       heartbeatTimeout,
 		ScheduleToCloseTimeout: until,
 		RetryPolicy: &temporal.RetryPolicy{
 			InitialInterval: first, BackoffCoefficient: 2, MaximumInterval: most,
@@ -390,34 +396,13 @@ func (c *core) gate(ctx workflow.Context, name, next string) (decision, error) {
 	}
 }
 
-// authorize decides whether an approver may make a decision now.
-func (c *core) authorize(kind, gate, approver string) error {
-	approver = strings.ToLower(strings.TrimSpace(approver))
-	switch {
-	case c.st.Phase.Ended() || c.st.Phase == PhaseUndoing:
-		return fmt.Errorf("the enablement has ended (%s): nothing to %s", c.st.Phase, kind)
-	case kind == Cancel && approver != "" && approver == c.requester:
-		return nil // requesters may withdraw their own request
-	case len(c.policy.Approvers) == 0:
-		return fmt.Errorf("no approvers are configured on the worker: add %s to policy.approvers in the worker's config", approver)
-	case !slices.Contains(c.policy.Approvers, approver):
-		return fmt.Errorf("%s is not an approver: approvers are set in the worker's config (%s)", approver, strings.Join(c.policy.Approvers, ", "))
-	case kind == Cancel:
-		return nil
-	case approver == c.requester:
-		return fmt.Errorf("%s requested this enablement and cannot %s it: ask another approver", approver, kind)
-	case gate != c.st.Gate:
-		if c.st.Gate == "" {
-			return fmt.Errorf("gate %q is not open: no decision is waited for now (phase %s)", gate, c.st.Phase)
-		}
-		return fmt.Errorf("gate %q is not open: the open gate is %q", gate, c.st.Gate)
-	}
-	return nil
-}
-
 // --- undo
 
-func (c *core) compensate(what string, do func(ctx workflow.Context) error) {
+// compensate registers the undo of a step this run changed. Only what a
+// run changed is undone: a step that found the cloud as it wanted
+// registers nothing, so undo never removes what another run or a person
+// set up.
+func (c *core) compensate(what string, do func(ctx workflow.Context) (string, error)) {
 	c.undo = append(c.undo, compensation{what: what, do: do})
 }
 
@@ -427,12 +412,15 @@ func (c *core) undoAll(ctx workflow.Context) []string {
 	var failed []string
 	for i := len(c.undo) - 1; i >= 0; i-- {
 		u := c.undo[i]
-		if err := u.do(ctx); err != nil {
+		done, err := u.do(ctx)
+		if err != nil {
 			failed = append(failed, u.what+": "+err.Error())
 			c.audit(ctx, "linkwright", "undo failed", u.what+": "+err.Error())
 			continue
 		}
-		c.audit(ctx, "linkwright", "undone", u.what)
+		if done != "" {
+			c.audit(ctx, "linkwright", "undone", done)
+		}
 	}
 	c.undo = nil
 	return failed

@@ -4,9 +4,11 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/workflow"
@@ -29,7 +31,7 @@ func PrivateLinkEnablement(ctx workflow.Context, raw json.RawMessage) (Result, e
 		return Result{}, err
 	}
 	if err := e.validate(ctx, raw); err != nil {
-		return Result{Outcome: string(PhaseInvalid), Status: e.st}, err
+		return Result{Outcome: string(PhaseInvalid), Status: e.status()}, err
 	}
 	return e.finish(ctx, e.runbook(rctx))
 }
@@ -45,9 +47,14 @@ type enablement struct {
 	// ending is how the run ends, once finish knows it.
 	ending *ended
 	stop   workflow.CancelFunc
-	// childRunning and childGate track the reverse link for forwarding.
-	childRunning bool
-	childGate    string
+	// child is the running reverse link, for forwarding and its status.
+	child childLink
+	// before is the platform service as this run found it: undo removes
+	// only what this run added to it.
+	before cloud.ServiceState
+	// allowedByRun are the accounts this run allowed; seen the connection
+	// requests it saw waiting; accepted those it accepted.
+	allowedByRun, seen, accepted []string
 }
 
 // runbook is DESIGN.md's checklist, top to bottom.
@@ -119,14 +126,34 @@ func (e *enablement) validate(ctx workflow.Context, raw json.RawMessage) error {
 		e.st.Problems = append(e.st.Problems, p.String())
 	}
 	e.audit(ctx, "linkwright", "refused the request", strconv.Itoa(len(problems))+" problems")
-	if req.Company != "" || req.Ticket != "" {
-		if err := e.openTicket(ctx); err == nil {
-			_ = e.note(ctx, problems.Error()+"\n\nNothing was changed in the cloud. Fix the request and start it again.")
-		}
-	}
+	e.noteRefusal(ctx, problems)
 	e.setPhase(ctx, PhaseInvalid, WaitingOnNone, "fix the request and start it again: "+strings.Join(e.st.Problems, "; "))
 	return temporal.NewNonRetryableApplicationError(problems.Error(), "InvalidRequest", nil, problems)
 }
+
+// noteRefusal puts a refused request's problems on its ticket, only when
+// the request names a ticket that exists: a malformed request opens no
+// ticket (its problems are in this run's result and status), and never
+// lands on a company's ticket it did not name.
+func (e *enablement) noteRefusal(ctx workflow.Context, problems request.Errors) {
+	if e.req.Ticket == "" || !ticketKeyRe.MatchString(e.req.Ticket) {
+		return
+	}
+	var t ticket.Ticket
+	lookup := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
+		Summary: "find the named ticket", StartToCloseTimeout: time.Minute, HeartbeatTimeout: heartbeatTimeout,
+		RetryPolicy: &temporal.RetryPolicy{MaximumAttempts: 3, NonRetryableErrorTypes: activities.NonRetryable},
+	})
+	if err := workflow.ExecuteActivity(lookup, a.FindTicket, e.req.Ticket).Get(ctx, &t); err != nil {
+		e.audit(ctx, "linkwright", "refusal not posted", "ticket "+e.req.Ticket+": "+err.Error())
+		return
+	}
+	e.st.Ticket, e.st.TicketURL = t.Key, t.URL
+	_ = e.note(ctx, problems.Error()+"\n\nNothing was changed in the cloud. Fix the request and start it again.")
+}
+
+// ticketKeyRe is what a ticket key may look like.
+var ticketKeyRe = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._#-]{0,63}$`)
 
 func (e *enablement) deadlineFromStart() {
 	e.st.Deadline = addBusinessDays(e.started, e.policy.TargetBusinessDays)
@@ -166,22 +193,40 @@ func (e *enablement) openTicket(ctx workflow.Context) error {
 	e.st.Ticket, e.st.TicketURL = t.Key, t.URL
 	e.upsert(ctx, SATicket.ValueSet(t.Key))
 	e.audit(ctx, "linkwright", "ticket", t.Key+": "+t.Subject)
-	if len(e.st.Problems) > 0 {
-		return nil // validate says why on the ticket
-	}
 	return e.note(ctx, "Linkwright is running this enablement: "+e.uiLink())
 }
 
 // --- 2. ports
 
+// openPorts opens the requested ports that are not open yet. It reads the
+// platform service first (recorded in history, so a crash or a retry does
+// not change what this run counts as its own): ports already open, by an
+// earlier run or a person, are left alone now and on undo.
 func (e *enablement) openPorts(ctx workflow.Context) error {
 	e.setPhase(ctx, PhaseOpeningPorts, WaitingOnCloud, "opening ports "+ports(e.req.Ports())+" on the platform environment")
-	in := activities.Ports{Env: e.ref, Ports: e.req.Ports()}
+	if err := workflow.ExecuteActivity(act(ctx, "read the platform service"), a.ServiceState, e.ref).Get(ctx, &e.before); err != nil {
+		return err
+	}
+	var missing, found []int
+	for _, p := range e.req.Ports() {
+		if slices.Contains(e.before.OpenPorts, p) {
+			found = append(found, p)
+		} else {
+			missing = append(missing, p)
+		}
+	}
+	if len(found) > 0 {
+		e.audit(ctx, "linkwright", "found ports open", ports(found)+" (not opened by this run: left as they are on undo)")
+	}
+	if len(missing) == 0 {
+		return nil
+	}
+	in := activities.Ports{Env: e.ref, Ports: missing}
 	if err := workflow.ExecuteActivity(act(ctx, "open ports "+ports(in.Ports)), a.OpenPorts, in).Get(ctx, nil); err != nil {
 		return err
 	}
-	e.compensate("close ports "+ports(in.Ports), func(ctx workflow.Context) error {
-		return workflow.ExecuteActivity(act(ctx, "undo: close ports"), a.ClosePorts, in).Get(ctx, nil)
+	e.compensate("close ports "+ports(in.Ports), func(ctx workflow.Context) (string, error) {
+		return "close ports " + ports(in.Ports), workflow.ExecuteActivity(act(ctx, "undo: close ports"), a.ClosePorts, in).Get(ctx, nil)
 	})
 	e.audit(ctx, "linkwright", "opened ports", ports(in.Ports))
 	return nil
@@ -189,17 +234,44 @@ func (e *enablement) openPorts(ctx workflow.Context) error {
 
 // --- 3. allow the customer
 
+// allowCustomer allows the request's accounts that are not allowed yet and
+// posts the service name. On undo, every connection request this run saw
+// or accepted, and any waiting from an account it allowed, is rejected
+// before the account is revoked: no customer endpoint is left waiting.
 func (e *enablement) allowCustomer(ctx workflow.Context) error {
 	e.setPhase(ctx, PhaseAllowingCustomer, WaitingOnCloud, "allowing "+e.req.CustomerAccount+" on the platform endpoint service")
-	in := activities.Accounts{Env: e.ref, Accounts: e.req.CustomerAccounts()}
-	if err := workflow.ExecuteActivity(act(ctx, "allow the customer's account"), a.AllowAccounts, in).Get(ctx, nil); err != nil {
-		return err
+	var missing, found []string
+	for _, acct := range e.req.CustomerAccounts() {
+		if slices.ContainsFunc(e.before.Accounts, func(a string) bool { return strings.EqualFold(a, acct) }) {
+			found = append(found, acct)
+		} else {
+			missing = append(missing, acct)
+		}
 	}
-	e.compensate("revoke "+strings.Join(in.Accounts, ", "), func(ctx workflow.Context) error {
-		return workflow.ExecuteActivity(act(ctx, "undo: revoke the customer's account"), a.RevokeAccounts, in).Get(ctx, nil)
+	if len(found) > 0 {
+		e.audit(ctx, "linkwright", "found the customer allowed", strings.Join(found, ", ")+" (not allowed by this run: left as it is on undo)")
+	}
+	if len(missing) > 0 {
+		in := activities.Accounts{Env: e.ref, Accounts: missing}
+		if err := workflow.ExecuteActivity(act(ctx, "allow the customer's account"), a.AllowAccounts, in).Get(ctx, nil); err != nil {
+			return err
+		}
+		e.allowedByRun = missing
+		e.compensate("revoke "+strings.Join(in.Accounts, ", "), func(ctx workflow.Context) (string, error) {
+			return "revoke " + strings.Join(in.Accounts, ", "), workflow.ExecuteActivity(act(ctx, "undo: revoke the customer's account"), a.RevokeAccounts, in).Get(ctx, nil)
+		})
+		e.audit(ctx, "linkwright", "allowed the customer", strings.Join(in.Accounts, ", "))
+	}
+	e.compensate("reject the connection requests of this run", func(ctx workflow.Context) (string, error) {
+		w := activities.Withdrawal{Env: e.ref, Accounts: e.req.CustomerAccounts(), Accepted: e.accepted, Seen: e.seen,
+			AllowedByRun: e.allowedByRun, Reason: "the PrivateLink request ended: " + e.endReason()}
+		var rejected []string
+		if err := workflow.ExecuteActivity(act(ctx, "undo: reject the connection requests"), a.WithdrawConnections, w).Get(ctx, &rejected); err != nil || len(rejected) == 0 {
+			return "", err
+		}
+		return "reject connection " + strings.Join(rejected, ", "), nil
 	})
 	e.st.ServiceName = e.env.ServiceName
-	e.audit(ctx, "linkwright", "allowed the customer", strings.Join(in.Accounts, ", "))
 	if err := e.reply(ctx, e.connectInstructions()); err != nil {
 		return err
 	}
@@ -221,6 +293,9 @@ func (e *enablement) connectInstructions() string {
 
 // --- 4. wait for the customer's connection request
 
+// awaitConnectionRequest waits for the customer's connection: one waiting
+// for acceptance, or one already accepted (by an earlier run, a person, or
+// the customer's auto-approval), which this run then does not own.
 func (e *enablement) awaitConnectionRequest(ctx workflow.Context) error {
 	var conns []cloud.Connection
 	in := activities.Accounts{Env: e.ref, Accounts: e.req.CustomerAccounts()}
@@ -236,38 +311,90 @@ func (e *enablement) awaitConnectionRequest(ctx workflow.Context) error {
 	if err != nil {
 		return err
 	}
+	e.st.CustomerEndpoints = nil
+	var pending, accepted []string
 	for _, c := range conns {
 		e.st.CustomerEndpoints = append(e.st.CustomerEndpoints, c.ID)
+		if c.State == cloud.StatePendingAcceptance {
+			pending = append(pending, c.ID)
+			if !slices.Contains(e.seen, c.ID) {
+				e.seen = append(e.seen, c.ID)
+			}
+		} else {
+			accepted = append(accepted, c.ID)
+		}
 	}
-	e.audit(ctx, "customer", "requested a connection", strings.Join(e.st.CustomerEndpoints, ", "))
+	if len(pending) > 0 {
+		e.audit(ctx, "customer", "requested a connection", strings.Join(pending, ", "))
+	}
+	if len(accepted) > 0 {
+		e.audit(ctx, "linkwright", "found connections already accepted", strings.Join(accepted, ", ")+" (not accepted by this run: left as they are on undo)")
+	}
 	return e.ticketStatus(ctx, ticket.StatusOpen)
 }
 
 // --- 5. approve and accept
 
+// acceptConnection opens gate accept-connection for the connections that
+// wait for acceptance and accepts them. A connection the customer deletes
+// (or that is closed) before it is accepted is a clear outcome: the
+// customer is told, and the run waits for a new request.
 func (e *enablement) acceptConnection(ctx workflow.Context) error {
-	ids := e.st.CustomerEndpoints
-	d, err := e.gate(ctx, GateAcceptConnection, fmt.Sprintf("an approver accepts connection %s from %s (update %s, gate %s)", strings.Join(ids, ", "), e.req.CustomerAccount, Approve, GateAcceptConnection))
-	if err != nil {
-		var end *ended
-		if errors.As(err, &end) {
-			// A rejected request is rejected in the cloud too.
-			_ = workflow.ExecuteActivity(act(ctx, "reject the connection"), a.RejectConnections, activities.Connections{Env: e.ref, IDs: ids, Reason: end.Why}).Get(ctx, nil)
+	for {
+		ids := e.pendingConnections()
+		if len(ids) == 0 {
+			return nil // accepted already, not by this run: nothing to decide
 		}
-		return err
+		d, err := e.gate(ctx, GateAcceptConnection, fmt.Sprintf("an approver accepts connection %s from %s (update %s, gate %s)", strings.Join(ids, ", "), e.req.CustomerAccount, Approve, GateAcceptConnection))
+		if err != nil {
+			var end *ended
+			if errors.As(err, &end) {
+				// A rejected request is rejected in the cloud too.
+				_ = workflow.ExecuteActivity(act(ctx, "reject the connection"), a.RejectConnections, activities.Connections{Env: e.ref, IDs: ids, Reason: end.Why}).Get(ctx, nil)
+			}
+			return err
+		}
+		e.setPhase(ctx, PhaseAcceptingConnection, WaitingOnCloud, "accepting "+strings.Join(ids, ", "))
+		in := activities.Connections{Env: e.ref, IDs: ids}
+		err = workflow.ExecuteActivity(act(ctx, "accept the connection"), a.AcceptConnections, in).Get(ctx, nil)
+		if kind := errorType(err); kind == string(cloud.NotFound) || kind == string(cloud.Conflict) {
+			e.audit(ctx, "customer", "closed the connection request before it was accepted", strings.Join(ids, ", ")+": "+err.Error())
+			if err := e.reply(ctx, fmt.Sprintf("Your endpoint %s was deleted or closed before we could accept it. Please create a new endpoint to %s and tell us here.", strings.Join(ids, ", "), e.env.ServiceName)); err != nil {
+				return err
+			}
+			if err := e.awaitConnectionRequest(ctx); err != nil {
+				return err
+			}
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		e.accepted = append(e.accepted, ids...)
+		e.audit(ctx, "linkwright", "accepted the connection", strings.Join(ids, ", ")+" approved by "+d.Approver)
+		return nil
 	}
-	e.setPhase(ctx, PhaseAcceptingConnection, WaitingOnCloud, "accepting "+strings.Join(ids, ", "))
-	in := activities.Connections{Env: e.ref, IDs: ids}
-	if err := workflow.ExecuteActivity(act(ctx, "accept the connection"), a.AcceptConnections, in).Get(ctx, nil); err != nil {
-		return err
+}
+
+// pendingConnections are the customer's connections this run saw waiting
+// and has not accepted.
+func (e *enablement) pendingConnections() []string {
+	var ids []string
+	for _, id := range e.st.CustomerEndpoints {
+		if slices.Contains(e.seen, id) && !slices.Contains(e.accepted, id) {
+			ids = append(ids, id)
+		}
 	}
-	e.compensate("reject connection "+strings.Join(ids, ", "), func(ctx workflow.Context) error {
-		undo := in
-		undo.Reason = "the PrivateLink request ended: " + e.endReason()
-		return workflow.ExecuteActivity(act(ctx, "undo: reject the connection"), a.RejectConnections, undo).Get(ctx, nil)
-	})
-	e.audit(ctx, "linkwright", "accepted the connection", strings.Join(ids, ", ")+" approved by "+d.Approver)
-	return nil
+	return ids
+}
+
+// errorType is the application error type of an activity's failure.
+func errorType(err error) string {
+	var appErr *temporal.ApplicationError
+	if errors.As(err, &appErr) {
+		return appErr.Type()
+	}
+	return ""
 }
 
 // --- 6. verify the customer's side
@@ -319,21 +446,37 @@ func (e *enablement) reverseLink(ctx workflow.Context) error {
 		WaitForCancellation: true,
 	})
 	in := ReverseInput{ParentID: e.id, Request: e.req, Env: e.env, Ticket: e.st.Ticket, Policy: e.policy, Started: e.started, Escalated: e.st.Escalated}
-	e.childRunning = true
+	f := workflow.ExecuteChildWorkflow(cctx, PrivateLinkReverseLink, in)
+	var run workflow.Execution
+	if err := f.GetChildWorkflowExecution().Get(ctx, &run); err != nil {
+		return err
+	}
+	e.child = childLink{id: run.ID, runID: run.RunID, running: true}
+	workflow.Go(ctx, e.mirrorChild)
 	var res ReverseResult
-	err := workflow.ExecuteChildWorkflow(cctx, PrivateLinkReverseLink, in).Get(ctx, &res)
-	e.childRunning, e.childGate = false, ""
+	err := f.Get(ctx, &res)
+	e.child.running = false
+	e.child.audit = nil
 	if err != nil {
 		return err
 	}
+	e.st.Audit = mergeAudit(e.st.Audit, res.Audit)
+	e.st.Gate = ""
+	e.st.Escalated = e.st.Escalated || res.Escalated
 	e.st.ReverseEndpointID, e.st.ReverseDNSName, e.st.Verification = res.EndpointID, res.DNSName, res.Verification
-	if res.Outcome != OutcomeCompleted {
+	switch res.Outcome {
+	case OutcomeCompleted:
+	case OutcomeFailed:
+		return temporal.NewNonRetryableApplicationError("the reverse link failed: "+res.Why, "ReverseLinkFailed", nil)
+	default:
 		return &ended{Outcome: res.Outcome, By: res.By, Why: res.Why}
 	}
-	ep := activities.Endpoint{Env: e.ref, ID: res.EndpointID}
-	e.compensate("delete reverse endpoint "+res.EndpointID, func(ctx workflow.Context) error {
-		return workflow.ExecuteActivity(act(ctx, "undo: delete the reverse endpoint"), a.DeleteEndpoint, ep).Get(ctx, nil)
-	})
+	if res.Created {
+		ep := activities.Endpoint{Env: e.ref, ID: res.EndpointID}
+		e.compensate("delete reverse endpoint "+res.EndpointID, func(ctx workflow.Context) (string, error) {
+			return "delete reverse endpoint " + res.EndpointID, workflow.ExecuteActivity(act(ctx, "undo: delete the reverse endpoint"), a.DeleteEndpoint, ep).Get(ctx, nil)
+		})
+	}
 	e.audit(ctx, "linkwright", "reverse link verified", res.EndpointID+" "+res.DNSName)
 	return nil
 }
@@ -389,7 +532,7 @@ func (e *enablement) confirmationRequest() string {
 		fmt.Fprintf(&b, "\n    curl -v telnet://<your endpoint DNS name>:%d   # %s", s.Port, s.Name)
 	}
 	if e.st.ReverseEndpointID != "" {
-		fmt.Fprintf(&b, "\n\nThe platform now reaches your service through endpoint %s (%s); every port answered.", e.st.ReverseEndpointID, e.st.ReverseDNSName)
+		fmt.Fprintf(&b, "\n\nThe platform now reaches your service through endpoint %s; every port answered.", e.st.ReverseEndpointID)
 	}
 	b.WriteString("\n\nReply here to confirm it works, or tell us what fails.")
 	return b.String()
@@ -402,24 +545,26 @@ func (e *enablement) finish(ctx workflow.Context, err error) (Result, error) {
 	defer func() { _ = workflow.Await(dctx, func() bool { return workflow.AllHandlersFinished(dctx) }) }()
 	var end *ended
 	switch {
+	case e.cancelled != nil:
+		end = e.cancelled
 	case err == nil:
 		_ = e.reply(dctx, "PrivateLink for "+e.req.Company+" is live and verified. We are closing this ticket; reply to reopen it.")
 		_ = e.ticketStatus(dctx, ticket.StatusSolved)
 		e.st.Outcome = OutcomeCompleted
 		e.audit(dctx, "linkwright", "completed", "")
 		e.setPhase(dctx, PhaseCompleted, WaitingOnNone, "nothing: the link is live")
-		return Result{Outcome: OutcomeCompleted, Status: e.st}, nil
-	case errors.As(err, &end):
-	case e.cancelled != nil:
-		end = e.cancelled
-	case temporal.IsCanceledError(err) || ctx.Err() != nil:
+		return Result{Outcome: OutcomeCompleted, Status: e.status()}, nil
+	case ctx.Err() != nil || (temporal.IsCanceledError(err) && !errors.As(err, &end)):
+		// Checked before the reverse link's outcome: its "cancelled" is
+		// then only the echo of this one.
 		end = &ended{Outcome: OutcomeCancelled, By: "temporal", Why: "the workflow was cancelled through Temporal"}
+	case errors.As(err, &end):
 	default:
 		e.st.Outcome = string(PhaseFailed)
 		e.audit(dctx, "linkwright", "failed", err.Error())
 		e.setPhase(dctx, PhaseFailed, WaitingOnOperator, "fix the cause, then start the enablement again (steps already done are skipped): "+err.Error())
 		_ = e.note(dctx, "Linkwright stopped on an error it cannot retry:\n\n    "+err.Error()+"\n\nNothing was undone. Fix the cause and start the enablement again: steps already done are found and skipped.")
-		return Result{Outcome: string(PhaseFailed), Status: e.st}, err
+		return Result{Outcome: string(PhaseFailed), Status: e.status()}, err
 	}
 	e.ending = end
 	e.setPhase(dctx, PhaseUndoing, WaitingOnCloud, "undoing completed steps in reverse order")
@@ -433,7 +578,7 @@ func (e *enablement) finish(ctx workflow.Context, err error) (Result, error) {
 	e.audit(dctx, end.By, end.Outcome, end.Why)
 	final := map[string]Phase{OutcomeRejected: PhaseRejected, OutcomeCancelled: PhaseCancelled, OutcomeExpired: PhaseExpired}[end.Outcome]
 	e.setPhase(dctx, final, WaitingOnNone, end.Outcome+": "+end.Why)
-	return Result{Outcome: end.Outcome, Status: e.st}, nil
+	return Result{Outcome: end.Outcome, Status: e.status()}, nil
 }
 
 func (e *enablement) endMessage(end *ended) string {

@@ -4,94 +4,67 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
-	"slices"
-	"strings"
 
 	"go.temporal.io/sdk/workflow"
 )
 
 // setup registers the status query, the decision updates and the signals.
-// Updates validate the payload's shape in their validator (a malformed
-// update is rejected and leaves no trace) and decide authorisation in the
-// handler, so that every refused attempt is in the audit trail.
+// Updates check the payload's shape and signed identity in their validator
+// (a malformed or unsigned update is rejected and leaves no trace) and
+// decide authorisation in the handler, so that every refused attempt is in
+// the audit trail.
 func (e *enablement) setup(ctx workflow.Context) error {
-	if err := workflow.SetQueryHandler(ctx, QueryStatus, func() (Status, error) { return e.st, nil }); err != nil {
+	if err := workflow.SetQueryHandler(ctx, QueryStatus, func() (Status, error) { return e.status(), nil }); err != nil {
 		return err
 	}
 	if err := workflow.SetUpdateHandlerWithOptions(ctx, Approve,
 		func(ctx workflow.Context, v Approval) (Status, error) {
-			return e.st, e.decide(ctx, decision{Kind: Approve, Gate: v.Gate, Approver: v.Approver, Text: v.Comment}, "update")
+			err := e.decide(ctx, fromApproval(v), "update")
+			return e.status(), err
 		},
-		workflow.UpdateHandlerOptions{Validator: func(v Approval) error { return checkApproval(v) }}); err != nil {
+		workflow.UpdateHandlerOptions{Validator: func(ctx workflow.Context, v Approval) error { return e.checkDecision(ctx, fromApproval(v)) }}); err != nil {
 		return err
 	}
 	if err := workflow.SetUpdateHandlerWithOptions(ctx, Reject,
 		func(ctx workflow.Context, v Rejection) (Status, error) {
-			return e.st, e.decide(ctx, decision{Kind: Reject, Gate: v.Gate, Approver: v.Approver, Text: v.Reason}, "update")
+			err := e.decide(ctx, fromRejection(v), "update")
+			return e.status(), err
 		},
-		workflow.UpdateHandlerOptions{Validator: func(v Rejection) error { return checkRejection(v) }}); err != nil {
+		workflow.UpdateHandlerOptions{Validator: func(ctx workflow.Context, v Rejection) error { return e.checkDecision(ctx, fromRejection(v)) }}); err != nil {
 		return err
 	}
 	if err := workflow.SetUpdateHandlerWithOptions(ctx, Cancel,
 		func(ctx workflow.Context, v Cancellation) (Status, error) {
-			return e.st, e.decide(ctx, decision{Kind: Cancel, Approver: v.Approver, Text: v.Reason}, "update")
+			err := e.decide(ctx, fromCancellation(v), "update")
+			return e.status(), err
 		},
-		workflow.UpdateHandlerOptions{Validator: func(v Cancellation) error { return checkCancellation(v) }}); err != nil {
+		workflow.UpdateHandlerOptions{Validator: func(ctx workflow.Context, v Cancellation) error { return e.checkDecision(ctx, fromCancellation(v)) }}); err != nil {
 		return err
 	}
 	workflow.Go(ctx, e.signals)
 	return nil
 }
 
-func checkApproval(v Approval) error {
-	return shape(Approve, v.Gate, v.Approver, "-", true)
-}
-
-func checkRejection(v Rejection) error {
-	return shape(Reject, v.Gate, v.Approver, v.Reason, true)
-}
-
-func checkCancellation(v Cancellation) error {
-	return shape(Cancel, "", v.Approver, v.Reason, false)
-}
-
-func shape(kind, gate, approver, reason string, needGate bool) error {
-	var missing []string
-	if needGate && !slices.Contains(Gates, gate) {
-		missing = append(missing, fmt.Sprintf(`"gate" must be one of %s (got %q)`, strings.Join(Gates, ", "), gate))
-	}
-	if strings.TrimSpace(approver) == "" {
-		missing = append(missing, `"approver" is required: your email, as listed in the worker's approvers`)
-	}
-	if strings.TrimSpace(reason) == "" {
-		missing = append(missing, `"reason" is required: it is posted on the ticket`)
-	}
-	if len(missing) > 0 {
-		return fmt.Errorf("%s: %s", kind, strings.Join(missing, "; "))
-	}
-	return nil
-}
-
 // decide applies a decision if its approver may make it now; either way
-// the attempt goes into the audit trail.
+// the attempt goes into the audit trail. A decision at the reverse link's
+// gate is checked here against the reverse link's own state, read from the
+// server, then forwarded to it, and the reverse link checks it again.
 func (e *enablement) decide(ctx workflow.Context, d decision, via string) error {
-	d.Approver = strings.ToLower(strings.TrimSpace(d.Approver))
-	what := d.Kind
-	if d.Gate != "" {
-		what += " " + d.Gate
+	forward := d.Kind != Cancel && e.child.running && d.Gate == GateCreateReverseEndpoint
+	if forward {
+		e.refreshPolicy(ctx)
+		e.syncChild(ctx)
 	}
-	if err := e.authorize(d.Kind, d.Gate, d.Approver); err != nil {
-		e.audit(ctx, d.Approver, what+" refused ("+via+")", err.Error())
+	if err := e.admit(ctx, &d, via); err != nil {
 		return err
 	}
-	e.audit(ctx, d.Approver, what+" ("+via+")", d.Text)
 	switch {
 	case d.Kind == Cancel:
 		e.cancelled = &ended{Outcome: OutcomeCancelled, By: d.Approver, Why: d.Text}
 		e.stop()
-	case e.childRunning && d.Gate == e.childGate:
-		e.childGate, e.st.Gate = "", ""
-		return workflow.SignalExternalWorkflow(ctx, e.reverseID(), "", signalReverseDecision, d).Get(ctx, nil)
+	case forward:
+		e.st.Gate = "" // until the reverse link says where it stands
+		return workflow.SignalExternalWorkflow(ctx, e.child.id, e.child.runID, signalReverseDecision, d).Get(ctx, nil)
 	default:
 		e.decision = &d
 	}
@@ -128,32 +101,22 @@ func (e *enablement) signals(ctx workflow.Context) {
 	})
 	on(Approve, func(raw json.RawMessage) {
 		var v Approval
-		err := strictJSON(raw, &v)
-		if err == nil {
-			err = checkApproval(v)
-		}
-		e.signalDecision(ctx, err, decision{Kind: Approve, Gate: v.Gate, Approver: v.Approver, Text: v.Comment})
+		e.signalDecision(ctx, strictJSON(raw, &v), fromApproval(v))
 	})
 	on(Reject, func(raw json.RawMessage) {
 		var v Rejection
-		err := strictJSON(raw, &v)
-		if err == nil {
-			err = checkRejection(v)
-		}
-		e.signalDecision(ctx, err, decision{Kind: Reject, Gate: v.Gate, Approver: v.Approver, Text: v.Reason})
+		e.signalDecision(ctx, strictJSON(raw, &v), fromRejection(v))
 	})
 	on(Cancel, func(raw json.RawMessage) {
 		var v Cancellation
-		err := strictJSON(raw, &v)
-		if err == nil {
-			err = checkCancellation(v)
-		}
-		e.signalDecision(ctx, err, decision{Kind: Cancel, Approver: v.Approver, Text: v.Reason})
+		e.signalDecision(ctx, strictJSON(raw, &v), fromCancellation(v))
 	})
-	on(signalReverseProgress, func(raw json.RawMessage) {
-		var p reverseProgress
-		if json.Unmarshal(raw, &p) == nil {
-			e.applyProgress(ctx, p)
+	// The reverse link says its status changed. The signal carries nothing
+	// this run trusts: anyone could send it. It only makes this run read
+	// the reverse link's status from the server (syncChild).
+	on(signalReverseProgress, func(json.RawMessage) {
+		if e.child.running {
+			e.child.dirty = true
 		}
 	})
 	for {
@@ -175,7 +138,7 @@ func strictJSON(raw json.RawMessage, v any) error {
 // recorded and ignored.
 func (e *enablement) signalDecision(ctx workflow.Context, invalid error, d decision) {
 	if invalid != nil {
-		e.audit(ctx, d.Approver, d.Kind+" refused (signal)", invalid.Error())
+		e.audit(ctx, normalize(d.Approver), d.what()+" refused (signal)", d.Kind+": the payload is not valid JSON for it: "+invalid.Error())
 		return
 	}
 	if err := e.decide(ctx, d, "signal"); err != nil {
@@ -187,20 +150,7 @@ func (e *enablement) signalDecision(ctx workflow.Context, invalid error, d decis
 func (e *enablement) customerSignal(ctx workflow.Context, name, detail string) {
 	e.audit(ctx, "customer", name, detail)
 	e.nudge.SendAsync(struct{}{})
-	if e.childRunning {
-		_ = workflow.SignalExternalWorkflow(ctx, e.reverseID(), "", signalReverseNudge, name).Get(ctx, nil)
+	if e.child.running {
+		_ = workflow.SignalExternalWorkflow(ctx, e.child.id, e.child.runID, signalReverseNudge, name).Get(ctx, nil)
 	}
-}
-
-// applyProgress mirrors the reverse link's progress in this run's status.
-func (e *enablement) applyProgress(ctx workflow.Context, p reverseProgress) {
-	if !e.childRunning {
-		return
-	}
-	e.childGate = p.Gate
-	e.st.Gate = p.Gate
-	e.st.ReverseEndpointID, e.st.ReverseDNSName, e.st.Verification = p.EndpointID, p.DNSName, p.Verification
-	e.st.Escalated = e.st.Escalated || p.Escalated
-	e.st.Audit = append(e.st.Audit, p.Audit...)
-	e.setPhase(ctx, p.Phase, p.WaitingOn, p.Next)
 }

@@ -76,6 +76,10 @@ type Approval struct {
 	Gate     string `json:"gate"`
 	Approver string `json:"approver"`
 	Comment  string `json:"comment,omitempty"`
+	// IDToken is the approver's OIDC ID token (a JWT), required when the
+	// policy's signedApprovals.required is on: the approver is then the
+	// token's verified e-mail.
+	IDToken string `json:"idToken,omitempty"`
 }
 
 // Rejection is the payload of reject.
@@ -83,12 +87,14 @@ type Rejection struct {
 	Gate     string `json:"gate"`
 	Approver string `json:"approver"`
 	Reason   string `json:"reason"`
+	IDToken  string `json:"idToken,omitempty"`
 }
 
 // Cancellation is the payload of cancel.
 type Cancellation struct {
 	Approver string `json:"approver"`
 	Reason   string `json:"reason"`
+	IDToken  string `json:"idToken,omitempty"`
 }
 
 // CustomerVerified is the payload of customer-verified.
@@ -206,4 +212,6 @@ const (
 	OutcomeRejected  = "rejected"
 	OutcomeCancelled = "cancelled"
 	OutcomeExpired   = "expired"
+	// OutcomeFailed is a reverse link stopped by an error it cannot retry.
+	OutcomeFailed = "failed"
 )

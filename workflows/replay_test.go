@@ -10,22 +10,24 @@ import (
 	"go.temporal.io/sdk/workflow"
 )
 
-// The recorded history of a completed bidirectional enablement (recorded by
-// the integration test with LINKWRIGHT_RECORD_HISTORY=$PWD/workflows/testdata)
-// must replay on the current code: a change that would break running
-// workflows fails here.
+// The recorded histories of a completed bidirectional enablement and its
+// reverse link (recorded by the integration test with
+// LINKWRIGHT_RECORD_HISTORY=$PWD/workflows/testdata) must replay on the
+// current code: a change that would break running workflows fails here.
 func TestReplayRecordedBidirectionalEnablement(t *testing.T) {
-	f, err := os.Open("testdata/enablement-bidirectional.json")
-	require.NoError(t, err)
-	defer f.Close()
-	h, err := client.HistoryFromJSON(f, client.HistoryJSONOptions{})
-	require.NoError(t, err)
-	r := worker.NewWorkflowReplayer()
-	r.RegisterWorkflow(PrivateLinkEnablement)
-	r.RegisterWorkflow(PrivateLinkReverseLink)
-	// The workflow checks its ID against the request, so replay it under
-	// the ID it ran with.
-	require.NoError(t, r.ReplayWorkflowHistoryWithOptions(nil, h, worker.ReplayWorkflowHistoryOptions{
-		OriginalExecution: workflow.Execution{ID: "privatelink/abcd1234efgh5/production/aws"},
-	}))
+	const id = "privatelink/abcd1234efgh5/production/aws"
+	for file, wid := range map[string]string{"testdata/enablement-bidirectional.json": id, "testdata/reverse-link.json": id + "/reverse"} {
+		f, err := os.Open(file)
+		require.NoError(t, err)
+		h, err := client.HistoryFromJSON(f, client.HistoryJSONOptions{})
+		f.Close()
+		require.NoError(t, err)
+		r := worker.NewWorkflowReplayer()
+		r.RegisterWorkflow(PrivateLinkEnablement)
+		r.RegisterWorkflow(PrivateLinkReverseLink)
+		// The workflows check their IDs, so replay each under the ID it ran with.
+		require.NoError(t, r.ReplayWorkflowHistoryWithOptions(nil, h, worker.ReplayWorkflowHistoryOptions{
+			OriginalExecution: workflow.Execution{ID: wid},
+		}), file)
+	}
 }

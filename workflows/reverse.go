@@ -1,6 +1,7 @@
 package workflows
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strconv"
@@ -28,7 +29,9 @@ type ReverseInput struct {
 	Escalated bool              `json:"escalated"`
 }
 
-// ReverseResult is how the reverse link ended.
+// ReverseResult is how the reverse link ended. It carries the reverse
+// link's whole audit trail: the enablement learns everything from it, with
+// nothing lost to the timing of messages.
 type ReverseResult struct {
 	Outcome      string         `json:"outcome"`
 	By           string         `json:"by,omitempty"`
@@ -36,26 +39,27 @@ type ReverseResult struct {
 	EndpointID   string         `json:"endpointId,omitempty"`
 	DNSName      string         `json:"dnsName,omitempty"`
 	Verification []probe.Result `json:"verification,omitempty"`
-}
-
-// reverseProgress is what the child reports to its parent at each phase.
-type reverseProgress struct {
-	Phase        Phase          `json:"phase"`
-	WaitingOn    WaitingOn      `json:"waitingOn"`
-	Next         string         `json:"next"`
-	Gate         string         `json:"gate,omitempty"`
-	Escalated    bool           `json:"escalated"`
-	EndpointID   string         `json:"endpointId,omitempty"`
-	DNSName      string         `json:"dnsName,omitempty"`
-	Verification []probe.Result `json:"verification,omitempty"`
-	Audit        []AuditEntry   `json:"audit,omitempty"`
+	// Created is true when this run created the endpoint (false when it
+	// adopted one an earlier run or a person made): only then may the
+	// enablement's undo delete it.
+	Created   bool         `json:"created"`
+	Escalated bool         `json:"escalated"`
+	Audit     []AuditEntry `json:"audit"`
 }
 
 // PrivateLinkReverseLink is the bidirectional leg: the platform reaches the
-// customer's endpoint service. It runs as a child of the enablement, which
-// authorises decisions and forwards them here.
+// customer's endpoint service. It runs only as the child of the enablement
+// it names. Decisions come forwarded from the enablement and are checked
+// here again; progress goes to the enablement through this run's memo and
+// its result, never through a message the enablement must trust.
 func PrivateLinkReverseLink(ctx workflow.Context, in ReverseInput) (ReverseResult, error) {
-	r := &reverse{core: newCore(ctx), in: in}
+	info := workflow.GetInfo(ctx)
+	if parent := info.ParentWorkflowExecution; parent == nil || parent.ID != in.ParentID || !isReverseID(in.ParentID, info.WorkflowExecution.ID) {
+		return ReverseResult{}, temporal.NewNonRetryableApplicationError(
+			"PrivateLinkReverseLink runs only as the child of the enablement it names ("+in.ParentID+"/reverse): start "+EnablementWorkflow+" instead",
+			"NotAChild", nil)
+	}
+	r := &reverse{core: newCore(ctx), in: in, parent: *info.ParentWorkflowExecution}
 	r.policy, r.started, r.requester, r.home = in.Policy, in.Started, in.Request.RequestedBy, in.ParentID
 	r.ref = cloud.EnvRef{Cloud: in.Env.Cloud, Region: in.Env.Region, Project: in.Env.Project, Environment: in.Env.Environment}
 	r.st.Ticket, r.st.Escalated, r.st.ServiceName = in.Ticket, in.Escalated, in.Request.CustomerEndpointService
@@ -69,11 +73,21 @@ func PrivateLinkReverseLink(ctx workflow.Context, in ReverseInput) (ReverseResul
 	return r.finish(ctx, r.runbook(ctx))
 }
 
+// isReverseID reports whether id is a reverse link of the enablement.
+func isReverseID(parent, id string) bool {
+	return id == parent+"/reverse" || strings.HasPrefix(id, parent+"/reverse/")
+}
+
 type reverse struct {
 	core
-	in       ReverseInput
-	ref      cloud.EnvRef
-	reported int // audit entries already sent to the parent
+	in     ReverseInput
+	ref    cloud.EnvRef
+	parent workflow.Execution
+	// version counts the reports, so the enablement never reads one older
+	// than what it shows.
+	version int
+	// created is true once this run created the endpoint it waits on.
+	created bool
 }
 
 // runbook is steps 7 to 11 of DESIGN.md.
@@ -121,30 +135,21 @@ func (r *reverse) awaitGrant(ctx workflow.Context) error {
 }
 
 // 9-10. An approver confirms, the platform creates its endpoint, and the
-// customer accepts it. If the customer rejects it, the endpoint is removed
-// and the gate opens again: approve to try again, reject to end.
+// customer accepts it. An endpoint into the service that an earlier run (or
+// a person) made is adopted instead: no second endpoint, and undo leaves it
+// alone. If the customer rejects the endpoint, this run's is removed and the
+// gate opens again: approve to try again, reject to end.
 func (r *reverse) createEndpoint(ctx workflow.Context) error {
 	for attempt := 1; ; attempt++ {
-		if _, err := r.gate(ctx, GateCreateReverseEndpoint, "an approver confirms the platform may create an endpoint into "+r.service()+" (update "+Approve+", gate "+GateCreateReverseEndpoint+")"); err != nil {
+		ep, err := r.adoptOrCreate(ctx, attempt)
+		if err != nil {
 			return err
 		}
-		r.setPhase(ctx, PhaseCreatingEndpoint, WaitingOnCloud, "creating the platform's endpoint into "+r.service())
-		spec := cloud.EndpointSpec{Env: r.ref, Service: r.service(), Token: r.id + "/" + strconv.Itoa(attempt),
-			Description: clipTo(fmt.Sprintf("Platform endpoint for %s, ticket %s", r.in.Request.Company, r.st.Ticket), 140)}
-		var ep cloud.Endpoint
-		if err := workflow.ExecuteActivity(act(ctx, "create the reverse endpoint"), a.CreateEndpoint, spec).Get(ctx, &ep); err != nil {
-			return err
-		}
-		del := activities.Endpoint{Env: r.ref, ID: ep.ID}
-		r.compensate("delete reverse endpoint "+ep.ID, func(ctx workflow.Context) error {
-			return workflow.ExecuteActivity(act(ctx, "undo: delete the reverse endpoint"), a.DeleteEndpoint, del).Get(ctx, nil)
-		})
-		r.st.ReverseEndpointID, r.st.ReverseDNSName = ep.ID, ep.DNSName
-		r.audit(ctx, "linkwright", "created the reverse endpoint", ep.ID)
 		if err := r.reply(ctx, fmt.Sprintf("We created endpoint %s to your service %s. Please accept it on your side and tell us here.", ep.ID, r.service())); err != nil {
 			return err
 		}
-		err := r.await(ctx, waitFor{
+		del := activities.Endpoint{Env: r.ref, ID: ep.ID}
+		err = r.await(ctx, waitFor{
 			phase: PhaseAwaitingEndpoint, on: WaitingOnCustomer,
 			next: "the customer accepts endpoint " + ep.ID + " on " + r.service() + " (then signal " + SignalCustomerConnectionAccepted + ")",
 			what: "accept the platform's endpoint " + ep.ID,
@@ -153,14 +158,16 @@ func (r *reverse) createEndpoint(ctx workflow.Context) error {
 			},
 			out: &ep,
 		})
-		var appErr *temporal.ApplicationError
-		if errors.As(err, &appErr) && appErr.Type() == activities.ErrEndpointClosed {
+		if errorType(err) == activities.ErrEndpointClosed {
 			r.audit(ctx, "customer", "rejected the reverse endpoint", ep.ID)
-			r.undo = r.undo[:len(r.undo)-1]
-			if err := workflow.ExecuteActivity(act(ctx, "delete the rejected endpoint"), a.DeleteEndpoint, del).Get(ctx, nil); err != nil {
-				return err
-			}
 			r.st.ReverseEndpointID, r.st.ReverseDNSName = "", ""
+			if r.created {
+				r.undo = r.undo[:len(r.undo)-1]
+				r.created = false
+				if err := workflow.ExecuteActivity(act(ctx, "delete the rejected endpoint"), a.DeleteEndpoint, del).Get(ctx, nil); err != nil {
+					return err
+				}
+			}
 			if err := r.reply(ctx, fmt.Sprintf("Endpoint %s to your service was rejected, so we removed it. If that was a mistake, tell us here and we will create a new one.", ep.ID)); err != nil {
 				return err
 			}
@@ -175,7 +182,45 @@ func (r *reverse) createEndpoint(ctx workflow.Context) error {
 	}
 }
 
-// 11.
+// adoptOrCreate finds the platform's endpoint into the customer's service
+// that an earlier run or a person made, or, after an approver confirms at
+// gate create-reverse-endpoint, creates one. The idempotency token is this
+// run's ID and the attempt: stable across retries of the activity, and new
+// for every run, so that a re-run never gets a deleted endpoint back.
+func (r *reverse) adoptOrCreate(ctx workflow.Context, attempt int) (cloud.Endpoint, error) {
+	var found []cloud.Endpoint
+	if err := workflow.ExecuteActivity(act(ctx, "look for an existing endpoint"), a.PlatformEndpoints, activities.Service{Env: r.ref, Service: r.service()}).Get(ctx, &found); err != nil {
+		return cloud.Endpoint{}, err
+	}
+	if len(found) > 0 {
+		ep := found[0]
+		r.st.ReverseEndpointID, r.st.ReverseDNSName = ep.ID, ep.DNSName
+		r.audit(ctx, "linkwright", "found the reverse endpoint", ep.ID+" ("+string(ep.State)+"), made before this run: adopted; undo leaves it in place")
+		return ep, nil
+	}
+	if _, err := r.gate(ctx, GateCreateReverseEndpoint, "an approver confirms the platform may create an endpoint into "+r.service()+" (update "+Approve+", gate "+GateCreateReverseEndpoint+")"); err != nil {
+		return cloud.Endpoint{}, err
+	}
+	r.setPhase(ctx, PhaseCreatingEndpoint, WaitingOnCloud, "creating the platform's endpoint into "+r.service())
+	spec := cloud.EndpointSpec{Env: r.ref, Service: r.service(), Token: workflow.GetInfo(ctx).WorkflowExecution.RunID + "/" + strconv.Itoa(attempt),
+		Description: clipTo(fmt.Sprintf("Platform endpoint for %s, ticket %s", r.in.Request.Company, r.st.Ticket), 140)}
+	var ep cloud.Endpoint
+	if err := workflow.ExecuteActivity(act(ctx, "create the reverse endpoint"), a.CreateEndpoint, spec).Get(ctx, &ep); err != nil {
+		return ep, err
+	}
+	del := activities.Endpoint{Env: r.ref, ID: ep.ID}
+	r.created = true
+	r.compensate("delete reverse endpoint "+ep.ID, func(ctx workflow.Context) (string, error) {
+		return "delete reverse endpoint " + ep.ID, workflow.ExecuteActivity(act(ctx, "undo: delete the reverse endpoint"), a.DeleteEndpoint, del).Get(ctx, nil)
+	})
+	r.st.ReverseEndpointID, r.st.ReverseDNSName = ep.ID, ep.DNSName
+	r.audit(ctx, "linkwright", "created the reverse endpoint", ep.ID)
+	return ep, nil
+}
+
+// 11. The customer is told what fails in words meant for them; the
+// diagnosis with addresses and the checks to run by hand goes in an
+// internal note.
 func (r *reverse) verify(ctx workflow.Context) error {
 	r.setPhase(ctx, PhaseVerifyingReverse, WaitingOnNone, "checking DNS and TCP to "+r.st.ReverseDNSName+" from the platform network")
 	target := activities.ProbeTarget{Host: r.st.ReverseDNSName, Ports: r.in.Request.CustomerServicePorts}
@@ -186,8 +231,10 @@ func (r *reverse) verify(ctx workflow.Context) error {
 	r.st.Verification = res
 	if failing := failures(res); len(failing) > 0 {
 		r.audit(ctx, "linkwright", "reverse link failed verification", strings.Join(failing, "; "))
-		msg := "We cannot reach your service yet:\n- " + strings.Join(failing, "\n- ") + "\n\nWe re-check automatically; tell us here when you have fixed it."
-		if err := r.reply(ctx, msg); err != nil {
+		if err := r.note(ctx, "The reverse link fails verification from the platform network:\n- "+strings.Join(failing, "\n- ")+"\nThe customer was asked to check their side; Linkwright re-checks with backoff, or at once on any customer signal."); err != nil {
+			return err
+		}
+		if err := r.reply(ctx, "We cannot reach your service yet:\n- "+strings.Join(advice(res), "\n- ")+"\n\nWe re-check automatically; tell us here when you have fixed it."); err != nil {
 			return err
 		}
 		err := r.await(ctx, waitFor{
@@ -208,6 +255,17 @@ func (r *reverse) verify(ctx workflow.Context) error {
 	return nil
 }
 
+// advice is what the customer is told about the ports that fail.
+func advice(res []probe.Result) []string {
+	var out []string
+	for _, r := range res {
+		if !r.OK() && r.Advice != "" {
+			out = append(out, r.Advice)
+		}
+	}
+	return out
+}
+
 func failures(res []probe.Result) []string {
 	var out []string
 	for _, r := range res {
@@ -225,43 +283,61 @@ func clipTo(s string, n int) string {
 	return s
 }
 
+// finish ends the reverse link with a result, whatever happened: the
+// result carries the audit trail, so the enablement loses nothing. An
+// error the run cannot retry is the outcome "failed", not a workflow
+// failure, for the same reason.
 func (r *reverse) finish(ctx workflow.Context, err error) (ReverseResult, error) {
-	res := ReverseResult{EndpointID: r.st.ReverseEndpointID, DNSName: r.st.ReverseDNSName, Verification: r.st.Verification}
-	if err == nil {
-		res.Outcome = OutcomeCompleted
-		r.setPhase(ctx, PhaseCompleted, WaitingOnNone, "the platform reaches the customer's service")
-		return res, nil
-	}
 	dctx, _ := workflow.NewDisconnectedContext(ctx)
+	res := ReverseResult{EndpointID: r.st.ReverseEndpointID, DNSName: r.st.ReverseDNSName, Verification: r.st.Verification, Created: r.created}
 	var end *ended
-	isEnd := errors.As(err, &end)
-	if !isEnd && !temporal.IsCanceledError(err) && ctx.Err() == nil {
+	switch {
+	case err == nil:
+		res.Outcome = OutcomeCompleted
+		r.setPhase(dctx, PhaseCompleted, WaitingOnNone, "the platform reaches the customer's service")
+		return r.result(res), nil
+	case errors.As(err, &end):
+	case temporal.IsCanceledError(err) || ctx.Err() != nil:
+		end = &ended{Outcome: OutcomeCancelled, By: "linkwright", Why: "the enablement ended"}
+	default:
+		r.audit(dctx, "linkwright", "failed", err.Error())
 		r.setPhase(dctx, PhaseFailed, WaitingOnOperator, err.Error())
-		return res, err
+		res.Outcome, res.By, res.Why = OutcomeFailed, "linkwright", err.Error()
+		return r.result(res), nil
 	}
 	r.setPhase(dctx, PhaseUndoing, WaitingOnCloud, "undoing the reverse link")
 	if failed := r.undoAll(dctx); len(failed) > 0 {
 		_ = r.note(dctx, "Undo failed for some steps of the reverse link; do them by hand:\n- "+strings.Join(failed, "\n- "))
 	}
-	res.EndpointID, res.DNSName = "", ""
-	if !isEnd {
-		r.report(dctx)
-		return res, temporal.NewCanceledError()
-	}
+	res.EndpointID, res.DNSName, res.Created = "", "", false
 	res.Outcome, res.By, res.Why = end.Outcome, end.By, end.Why
-	r.report(dctx)
-	return res, nil
+	final := map[string]Phase{OutcomeRejected: PhaseRejected, OutcomeCancelled: PhaseCancelled, OutcomeExpired: PhaseExpired}[end.Outcome]
+	r.setPhase(dctx, final, WaitingOnNone, end.Outcome+": "+end.Why)
+	return r.result(res), nil
 }
 
-// signals takes decisions (already authorised by the parent) and nudges.
+func (r *reverse) result(res ReverseResult) ReverseResult {
+	res.Audit, res.Escalated = r.st.Audit, r.st.Escalated
+	return res
+}
+
+// signals takes decisions forwarded by the enablement, checking each again
+// (anyone could send this signal: a stranger is refused and audited), and
+// nudges, which only make the run check the cloud now.
 func (r *reverse) signals(ctx workflow.Context) {
 	sel := workflow.NewSelector(ctx)
 	sel.AddReceive(workflow.GetSignalChannel(ctx, signalReverseDecision), func(ch workflow.ReceiveChannel, _ bool) {
+		var raw json.RawMessage
+		ch.Receive(ctx, &raw)
 		var d decision
-		ch.Receive(ctx, &d)
-		if d.Gate == r.st.Gate {
+		if err := strictJSON(raw, &d); err != nil {
+			r.audit(ctx, "unknown", "decision refused (reverse link)", "the payload is not a decision: "+err.Error())
+		} else if d.Kind != Approve && d.Kind != Reject {
+			r.audit(ctx, normalize(d.Approver), d.what()+" refused (reverse link)", "only approve and reject are taken here; send decisions to "+r.home)
+		} else if r.admit(ctx, &d, "reverse link") == nil {
 			r.decision = &d
 		}
+		r.report(ctx)
 	})
 	sel.AddReceive(workflow.GetSignalChannel(ctx, signalReverseNudge), func(ch workflow.ReceiveChannel, _ bool) {
 		ch.Receive(ctx, nil)
@@ -272,11 +348,16 @@ func (r *reverse) signals(ctx workflow.Context) {
 	}
 }
 
-// report sends the parent this run's progress and new audit entries.
+// report records this run's status in its memo and tells the enablement
+// to read it. The signal carries nothing: the enablement trusts only what
+// it reads from this run's memo on the server.
 func (r *reverse) report(ctx workflow.Context) {
-	p := reverseProgress{Phase: r.st.Phase, WaitingOn: r.st.WaitingOn, Next: r.st.Next, Gate: r.st.Gate, Escalated: r.st.Escalated,
-		EndpointID: r.st.ReverseEndpointID, DNSName: r.st.ReverseDNSName, Verification: r.st.Verification,
-		Audit: r.st.Audit[r.reported:]}
-	r.reported = len(r.st.Audit)
-	_ = workflow.SignalExternalWorkflow(ctx, r.in.ParentID, "", signalReverseProgress, p).Get(ctx, nil)
+	r.version++
+	v := reverseView{Version: r.version, Phase: r.st.Phase, WaitingOn: r.st.WaitingOn, Since: r.st.Since, Next: r.st.Next, Gate: r.st.Gate,
+		Escalated: r.st.Escalated, EndpointID: r.st.ReverseEndpointID, DNSName: r.st.ReverseDNSName, Verification: r.st.Verification, Audit: r.st.Audit}
+	if err := workflow.UpsertMemo(ctx, map[string]any{memoStatus: v}); err != nil {
+		workflow.GetLogger(ctx).Warn("status not recorded in the memo", "error", err)
+		return
+	}
+	workflow.SignalExternalWorkflow(ctx, r.parent.ID, r.parent.RunID, signalReverseProgress, nil)
 }

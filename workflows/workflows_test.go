@@ -5,13 +5,19 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
+	"maps"
+	"net"
 	"os"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/mock"
 	"github.com/stretchr/testify/suite"
+	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/converter"
 	"go.temporal.io/sdk/log"
 	"go.temporal.io/sdk/testsuite"
 	"go.temporal.io/sdk/worker"
@@ -20,6 +26,7 @@ import (
 	"github.com/linkwright/linkwright/internal/cloud"
 	"github.com/linkwright/linkwright/internal/cloud/sim"
 	"github.com/linkwright/linkwright/internal/config"
+	"github.com/linkwright/linkwright/internal/probe"
 	"github.com/linkwright/linkwright/internal/request"
 	"github.com/linkwright/linkwright/internal/ticket"
 )
@@ -60,7 +67,55 @@ type EnablementSuite struct {
 	policy  config.Policy
 	ref     cloud.EnvRef
 	counter *commandCounter
+	memos   *memoStore
 	updates int
+
+	listeners *sim.Listeners
+	resolver  *flakyResolver
+	mu        sync.Mutex
+	started   []activity.Info // every activity the run started
+}
+
+// memoStore stands in for the server's record of the reverse link's memo:
+// what the reverse link upserts, its parent reads.
+type memoStore struct {
+	mu     sync.Mutex
+	fields map[string]json.RawMessage
+	reads  int
+	// frozen keeps answering what was there when freeze was called, as if
+	// every later report were lost.
+	frozen map[string]json.RawMessage
+}
+
+func (m *memoStore) freeze() {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.frozen = maps.Clone(m.fields)
+}
+
+func (m *memoStore) upsert(args mock.Arguments) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.fields == nil {
+		m.fields = map[string]json.RawMessage{}
+	}
+	for k, v := range args.Get(0).(map[string]any) {
+		data, err := json.Marshal(v)
+		if err != nil {
+			panic(err)
+		}
+		m.fields[k] = data
+	}
+}
+
+func (m *memoStore) Memo(_ context.Context, _, _, field string) (json.RawMessage, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.reads++
+	if m.frozen != nil {
+		return m.frozen[field], nil
+	}
+	return m.fields[field], nil
 }
 
 func TestEnablement(t *testing.T) {
@@ -79,20 +134,69 @@ func (s *EnablementSuite) SetupTest() {
 	s.policy.Approvers = []string{alice, bob}
 	s.policy.WebUI = "http://localhost:8233/namespaces/default"
 	s.ref = cloud.EnvRef{Cloud: "aws", Region: "us-east-1", Project: "abcd1234efgh5", Environment: "production"}
-	listeners := s.cloud.Listeners()
-	s.T().Cleanup(listeners.Close)
+	s.listeners = s.cloud.Listeners()
+	s.T().Cleanup(s.listeners.Close)
+	s.resolver = &flakyResolver{next: s.cloud.Resolver()}
+	s.newEnv()
+}
 
+// newEnv starts a new test environment (a new run, a new worker) on the
+// same simulated cloud and tickets.
+func (s *EnablementSuite) newEnv() {
 	s.env = s.NewTestWorkflowEnvironment()
 	s.counter = &commandCounter{}
-	s.env.SetWorkerOptions(worker.Options{Interceptors: []interceptorWorker{s.counter}})
+	s.started = nil
+	s.env.SetWorkerOptions(worker.Options{Interceptors: []interceptorWorker{s.counter, &activities.Heartbeats{}}})
+	// The server keeps the reverse link's memo; here the test does.
+	s.memos = &memoStore{}
+	s.env.OnUpsertMemo(mock.Anything).Run(s.memos.upsert).Return(nil).Maybe()
+	s.env.SetOnActivityStartedListener(func(info *activity.Info, _ context.Context, _ converter.EncodedValues) {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		s.started = append(s.started, *info)
+	})
 	s.env.SetStartTime(monday)
 	s.env.SetTestTimeout(30 * time.Second)
 	s.env.RegisterWorkflow(PrivateLinkEnablement)
 	s.env.RegisterWorkflow(PrivateLinkReverseLink)
 	s.env.RegisterActivity(&activities.Activities{
-		Cloud: s.cloud, Tracker: s.tracker, Prober: s.cloud.Prober(listeners, time.Second),
-		Policy: func() config.Policy { return s.policy },
+		Cloud: s.cloud, Tracker: s.tracker, Prober: &simProber{listeners: s.listeners, probe: &probe.Prober{Resolver: s.resolver, Timeout: time.Second}},
+		Policy: func() config.Policy { return s.policy }, Workflows: s.memos,
+		Confirm: []time.Duration{10 * time.Millisecond},
 	})
+}
+
+// simProber probes the simulated cloud's endpoints through a resolver the
+// test controls.
+type simProber struct {
+	listeners *sim.Listeners
+	probe     *probe.Prober
+}
+
+func (p *simProber) Probe(ctx context.Context, host string, ports []int) []probe.Result {
+	_ = p.listeners.Reconcile()
+	return p.probe.Probe(ctx, host, ports)
+}
+
+// flakyResolver fails its next lookups temporarily, as a resolver that
+// cannot answer now does, then answers from next.
+type flakyResolver struct {
+	mu       sync.Mutex
+	failNext int
+	next     probe.Resolver
+}
+
+func (f *flakyResolver) LookupHost(ctx context.Context, host string) ([]string, error) {
+	f.mu.Lock()
+	fail := f.failNext > 0
+	if fail {
+		f.failNext--
+	}
+	f.mu.Unlock()
+	if fail {
+		return nil, &net.DNSError{Err: "server misbehaving", Name: host, IsTemporary: true}
+	}
+	return f.next.LookupHost(ctx, host)
 }
 
 func (s *EnablementSuite) start(req request.Request) {
@@ -644,8 +748,12 @@ func (s *EnablementSuite) TestInvalidRequestFailsAtOnceWithEveryProblem() {
 	for _, want := range []string{"customerAccount \"12345\"", "services[0].port \"22\"", "customerEndpointService is required"} {
 		s.Contains(err.Error(), want)
 	}
-	s.Contains(s.ticketText(), "3 problems")
-	s.Contains(s.ticketText(), "Nothing was changed in the cloud")
+	st := s.status()
+	s.Equal(PhaseInvalid, st.Phase)
+	s.Len(st.Problems, 3, "the problems are in the run's status")
+	s.Empty(st.Ticket, "a malformed request opens no ticket")
+	_, _, terr := s.tracker.Read("PL-0001")
+	s.ErrorIs(terr, ticket.ErrNotFound, "no ticket was opened")
 	targets, terr := s.cloud.TargetHealth(context.Background(), s.ref, []int{22})
 	s.Require().NoError(terr)
 	s.False(targets[0].Healthy, "nothing was opened")

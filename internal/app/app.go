@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/interceptor"
 	"go.temporal.io/sdk/worker"
 	"go.uber.org/zap"
 
@@ -98,6 +99,7 @@ func NewWorker(c client.Client, cfg config.Config, log *zap.Logger, opts ...Opti
 		// worker: the server enforces this limit across the task queue.
 		TaskQueueActivitiesPerSecond: cfg.ActivitiesPerSecond,
 		WorkerStopTimeout:            10 * time.Second,
+		Interceptors:                 []interceptor.WorkerInterceptor{&activities.Heartbeats{}},
 	})
 	w.RegisterWorkflow(workflows.PrivateLinkEnablement)
 	w.RegisterWorkflow(workflows.PrivateLinkReverseLink)
@@ -111,6 +113,8 @@ func NewWorker(c client.Client, cfg config.Config, log *zap.Logger, opts ...Opti
 		Tracker: tracker,
 		Prober:  prober,
 		Policy:  policySource(cfg, log),
+		// The enablement reads its reverse link's status from the server.
+		Workflows: activities.ClientMemo{Client: c},
 	})
 	return w, cancel, nil
 }
