@@ -12,7 +12,7 @@ export LINKWRIGHT_SEARCH_ATTRIBUTE_FLAGS := $(foreach a,$(SEARCH_ATTRIBUTES),--s
 
 TEST_TIMEOUT ?= 20m
 
-.PHONY: run run-aws test build unit-test integration-test fuzz vet clean
+.PHONY: run run-aws test stress-test build unit-test integration-test fuzz vet clean
 
 ## run: the local stack: Temporal dev server + Web UI, the worker on the simulated cloud and file tracker
 run: build $(TEMPORAL)
@@ -26,6 +26,10 @@ run-aws: build $(TEMPORAL)
 test: $(TEMPORAL) vet
 	LINKWRIGHT_TEMPORAL=$(abspath $(TEMPORAL)) LINKWRIGHT_REQUIRE_INTEGRATION=1 \
 		$(GO) test -race -count=1 -timeout $(TEST_TIMEOUT) ./...
+
+## stress-test: the integration tests STRESS_COUNT times (3) under -race while busy loops load every core
+stress-test: $(TEMPORAL)
+	@deployments/local/stress.sh
 
 unit-test:
 	$(GO) test -count=1 -short ./...

@@ -101,6 +101,39 @@ func waitFor(t *testing.T, c client.Client, id, what string, ok func(workflows.S
 	return st
 }
 
+// waitPolled waits until the workflow's poll activity of the given type has
+// run at least once and found nothing (its next attempt is scheduled):
+// state the workflow has reached, never a guess at timing.
+func waitPolled(t *testing.T, c client.Client, id, activityType string) {
+	t.Helper()
+	deadline := time.Now().Add(60 * time.Second)
+	for time.Now().Before(deadline) {
+		d, err := c.DescribeWorkflowExecution(context.Background(), id, "")
+		if err == nil {
+			for _, pa := range d.PendingActivities {
+				if pa.GetActivityType().GetName() == activityType && pa.GetAttempt() >= 2 {
+					return
+				}
+			}
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	t.Fatalf("timed out waiting for the first %s poll of %s", activityType, id)
+}
+
+// signalsReceived counts the signals in the workflow's history.
+func signalsReceived(t *testing.T, c client.Client, id string) int {
+	t.Helper()
+	_, h := historyLength(t, c, id, "")
+	n := 0
+	for _, ev := range h.Events {
+		if ev.GetEventType() == enumspb.EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED {
+			n++
+		}
+	}
+	return n
+}
+
 func phase(p workflows.Phase) func(workflows.Status) bool {
 	return func(st workflows.Status) bool { return st.Phase == p }
 }
@@ -201,12 +234,14 @@ func TestIntegrationBidirectionalEnablement(t *testing.T) {
 	assert.GreaterOrEqual(t, len(comments), 8, "the ticket tells the story")
 
 	n, h := historyLength(t, c, id, run.GetRunID())
-	child, _ := historyLength(t, c, id+"/reverse", "")
+	child, ch := historyLength(t, c, id+"/reverse", "")
 	t.Logf("history events of a completed bidirectional enablement: %d (reverse-link child: %d)", n, child)
 	if dir := os.Getenv("LINKWRIGHT_RECORD_HISTORY"); dir != "" {
-		data, err := protojson.MarshalOptions{Indent: "  "}.Marshal(h)
-		require.NoError(t, err)
-		require.NoError(t, os.WriteFile(filepath.Join(dir, "enablement-bidirectional.json"), data, 0o644))
+		for name, hist := range map[string]*historypb.History{"enablement-bidirectional.json": h, "reverse-link.json": ch} {
+			data, err := protojson.MarshalOptions{Indent: "  "}.Marshal(hist)
+			require.NoError(t, err)
+			require.NoError(t, os.WriteFile(filepath.Join(dir, name), data, 0o644))
+		}
 	}
 
 	// The Web UI finds it by search attribute.
@@ -322,8 +357,11 @@ func TestIntegrationPollingAddsNoHistory(t *testing.T) {
 		signal(t, c, req.WorkflowID(), workflows.SignalCustomerVerified, workflows.CustomerVerified{OK: true})
 		require.NoError(t, run.Get(context.Background(), nil))
 		lengths[wait], _ = historyLength(t, c, req.WorkflowID(), run.GetRunID())
-		// Next round: a fresh customer account, so the first round's endpoint does not count.
+		// Next round: a fresh customer account, so the first round's endpoint
+		// does not count, and the ports closed again, so that it opens them
+		// too (a run opens only the ports it finds closed).
 		req.CustomerAccount = "310000000002"
+		require.NoError(t, sim.Open(cfg.SimDir()).ClosePorts(context.Background(), env.EnvRef, req.Ports()))
 	}
 	t.Logf("history events: %v", lengths)
 	short, long := lengths[300*time.Millisecond], lengths[10*time.Second]

@@ -50,7 +50,11 @@ func TestIntegrationSignedWebhookMovesAWaitingEnablement(t *testing.T) {
 	}
 	id := req.WorkflowID()
 	start(t, c, req)
-	st := waitFor(t, c, id, "the customer's turn", phase(workflows.PhaseAwaitingConnection))
+	waitFor(t, c, id, "the customer's turn", phase(workflows.PhaseAwaitingConnection))
+	// The first poll has run and found nothing; the next is an hour away.
+	// Only now may the customer connect, or the first poll could find it.
+	waitPolled(t, c, id, "AwaitConnectionRequest")
+	st := status(t, c, id)
 	env := platformService(t, cfg, cloud.EnvRef{Cloud: "aws", Project: req.ProjectID, Environment: req.Environment})
 	_, err := sim.Open(cfg.SimDir()).Customer("aws", req.CustomerAccount).CreateEndpoint(env.ServiceName)
 	require.NoError(t, err)
@@ -61,8 +65,8 @@ func TestIntegrationSignedWebhookMovesAWaitingEnablement(t *testing.T) {
 
 	code, _ := zendeskHook(t, srv.URL, "forged", body)
 	assert.Equal(t, http.StatusUnauthorized, code, "a badly signed webhook is refused")
-	time.Sleep(time.Second)
-	assert.Equal(t, workflows.PhaseAwaitingConnection, status(t, c, id).Phase, "and moves nothing")
+	assert.Zero(t, signalsReceived(t, c, id), "and sends nothing: the refusal is made before any signal")
+	assert.Equal(t, workflows.PhaseAwaitingConnection, status(t, c, id).Phase)
 
 	require.Eventually(t, func() bool {
 		code, out := zendeskHook(t, srv.URL, "whsec", body)
