@@ -72,6 +72,9 @@ func start(t *testing.T, c client.Client, req request.Request) client.WorkflowRu
 	require.NoError(t, err)
 	run, err := c.ExecuteWorkflow(context.Background(), client.StartWorkflowOptions{
 		ID: req.WorkflowID(), TaskQueue: workflows.TaskQueue, StaticSummary: "PrivateLink for " + req.Company,
+		// A run of an earlier test still going on this ID is a test that
+		// did not wait for its own end: fail here, not later and obscurely.
+		WorkflowExecutionErrorWhenAlreadyStarted: true,
 	}, workflows.EnablementWorkflow, json.RawMessage(data))
 	require.NoError(t, err)
 	return run
@@ -244,8 +247,9 @@ func TestIntegrationBidirectionalEnablement(t *testing.T) {
 		}
 	}
 
-	// The Web UI finds it by search attribute.
-	query := fmt.Sprintf("PrivateLinkProject = '%s' AND PrivateLinkPhase = 'completed' AND PrivateLinkTicket = '%s'", req.ProjectID, res.Status.Ticket)
+	// The Web UI finds it by search attribute (this run: the server may
+	// hold earlier runs of the same link from other tests).
+	query := fmt.Sprintf("PrivateLinkProject = '%s' AND PrivateLinkPhase = 'completed' AND PrivateLinkTicket = '%s' AND RunId = '%s'", req.ProjectID, res.Status.Ticket, run.GetRunID())
 	require.Eventually(t, func() bool {
 		resp, err := c.ListWorkflow(context.Background(), &workflowservice.ListWorkflowExecutionsRequest{Query: query})
 		return err == nil && len(resp.Executions) == 1 && resp.Executions[0].Execution.WorkflowId == id
@@ -366,4 +370,71 @@ func TestIntegrationPollingAddsNoHistory(t *testing.T) {
 	t.Logf("history events: %v", lengths)
 	short, long := lengths[300*time.Millisecond], lengths[10*time.Second]
 	assert.InDelta(t, short, long, 4, "about 40 polls more must not mean more history")
+}
+
+// An enablement replaced with TerminateExisting undoes nothing; the next
+// run finds what the terminated one made (ports, account, accepted
+// connection, reverse endpoint), adopts it instead of making it again, says
+// so in its audit trail, and completes the link.
+func TestIntegrationTerminatedRunIsAdoptedByTheNext(t *testing.T) {
+	c := devtest.Client(t)
+	cfg := testConfig(t)
+	startWorker(t, c, cfg)
+	const port = 35433
+	req := request.Request{
+		Company: "Umbrella", RequestedBy: "sam@platform.example", ProjectID: "abcd1234efgh5", Environment: "staging",
+		Cloud: "aws", Region: "us-east-1", CustomerAccount: account, ConnectionType: "bidirectional",
+		Services:                []request.Service{{Name: "pg", Port: 5432}},
+		CustomerEndpointService: custSvc, CustomerServicePorts: []int{port},
+	}
+	id := req.WorkflowID()
+	env := platformService(t, cfg, cloud.EnvRef{Cloud: "aws", Project: req.ProjectID, Environment: req.Environment})
+	simCloud := sim.Open(cfg.SimDir())
+	customer := simCloud.Customer("aws", account)
+	first := start(t, c, req)
+	waitFor(t, c, id, "the customer's turn", phase(workflows.PhaseAwaitingConnection))
+	_, err := customer.CreateEndpoint(env.ServiceName)
+	require.NoError(t, err)
+	signal(t, c, id, workflows.SignalCustomerEndpointCreated, nil)
+	waitFor(t, c, id, "gate accept-connection", gate(workflows.GateAcceptConnection))
+	_, err = update(c, id, workflows.Approve, workflows.Approval{Gate: workflows.GateAcceptConnection, Approver: alice})
+	require.NoError(t, err)
+	waitFor(t, c, id, "the customer's grant", phase(workflows.PhaseAwaitingGrant))
+	require.NoError(t, customer.Grant(custSvc, env.Principal, []int{port}))
+	signal(t, c, id, workflows.SignalCustomerAccessGranted, nil)
+	waitFor(t, c, id, "gate create-reverse-endpoint", gate(workflows.GateCreateReverseEndpoint))
+	_, err = update(c, id, workflows.Approve, workflows.Approval{Gate: workflows.GateCreateReverseEndpoint, Approver: bob})
+	require.NoError(t, err)
+	made := waitFor(t, c, id, "the customer's acceptance", phase(workflows.PhaseAwaitingEndpoint))
+	require.NotEmpty(t, made.ReverseEndpointID)
+
+	data, err := json.Marshal(req)
+	require.NoError(t, err)
+	second, err := c.ExecuteWorkflow(context.Background(), client.StartWorkflowOptions{
+		ID: id, TaskQueue: workflows.TaskQueue, WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_TERMINATE_EXISTING,
+	}, workflows.EnablementWorkflow, json.RawMessage(data))
+	require.NoError(t, err)
+	require.NotEqual(t, first.GetRunID(), second.GetRunID())
+	require.Error(t, first.Get(context.Background(), nil), "the first run was terminated")
+
+	adopted := waitFor(t, c, id, "the customer's acceptance, in the new run", phase(workflows.PhaseAwaitingEndpoint))
+	assert.Equal(t, made.ReverseEndpointID, adopted.ReverseEndpointID, "the endpoint the first run made")
+	pending, err := customer.PendingOnService(custSvc)
+	require.NoError(t, err)
+	require.Len(t, pending, 1, "no second endpoint into the customer's service")
+	require.NoError(t, customer.AcceptEndpoint(adopted.ReverseEndpointID))
+	signal(t, c, id, workflows.SignalCustomerConnectionAccepted, nil)
+	waitFor(t, c, id, "the customer's confirmation", phase(workflows.PhaseAwaitingConfirmation))
+	signal(t, c, id, workflows.SignalCustomerVerified, workflows.CustomerVerified{OK: true})
+	var res workflows.Result
+	require.NoError(t, second.Get(context.Background(), &res))
+	assert.Equal(t, workflows.OutcomeCompleted, res.Outcome)
+	actions := auditOf(res.Status)
+	for _, found := range []string{"linkwright: found ports open", "linkwright: found the customer allowed",
+		"linkwright: found connections already accepted", "linkwright: found the reverse endpoint"} {
+		assert.Contains(t, actions, found)
+	}
+	for _, made := range []string{"linkwright: opened ports", "linkwright: allowed the customer", "linkwright: created the reverse endpoint"} {
+		assert.NotContains(t, actions, made, "the new run made nothing again")
+	}
 }

@@ -49,7 +49,7 @@ func TestIntegrationSignedWebhookMovesAWaitingEnablement(t *testing.T) {
 		Services: []request.Service{{Name: "kafka", Port: 9092}},
 	}
 	id := req.WorkflowID()
-	start(t, c, req)
+	run := start(t, c, req)
 	waitFor(t, c, id, "the customer's turn", phase(workflows.PhaseAwaitingConnection))
 	// The first poll has run and found nothing; the next is an hour away.
 	// Only now may the customer connect, or the first poll could find it.
@@ -77,6 +77,7 @@ func TestIntegrationSignedWebhookMovesAWaitingEnablement(t *testing.T) {
 
 	_, err = update(c, id, workflows.Cancel, workflows.Cancellation{Approver: alice, Reason: "end of test"})
 	require.NoError(t, err)
+	require.NoError(t, run.Get(t.Context(), nil), "the run undoes and ends before the next test on this ID")
 }
 
 func auditOf(st workflows.Status) []string {
