@@ -343,7 +343,7 @@ func (c *core) reach(ctx workflow.Context, m milestone, w waitFor, since time.Ti
 		return c.note(ctx, fmt.Sprintf("ESCALATION: this enablement will miss its %d-business-day target (%s) unless it moves. It is %s, waiting on %s since %s: %s\n%s",
 			c.policy.TargetBusinessDays, c.st.Deadline.UTC().Format(time.RFC1123), c.st.Phase, c.st.WaitingOn, since.UTC().Format(time.RFC1123), c.st.Next, c.uiLink()))
 	case milestoneExpiry:
-		return &ended{Outcome: OutcomeExpired, By: "linkwright", Why: fmt.Sprintf("the customer did not %s within %s", w.what, c.policy.ExpireAfter.D())}
+		return &ended{Outcome: OutcomeExpired, By: "linkwright", Why: fmt.Sprintf("the customer did not %s within %s", w.what, humanDuration(c.policy.ExpireAfter.D()))}
 	}
 	return nil
 }
@@ -424,6 +424,20 @@ func (c *core) undoAll(ctx workflow.Context) []string {
 	}
 	c.undo = nil
 	return failed
+}
+
+// humanDuration says a policy duration the way people do: "30 days",
+// "36 hours", "90 minutes".
+func humanDuration(d time.Duration) string {
+	switch {
+	case d >= 48*time.Hour && d%(24*time.Hour) == 0:
+		return fmt.Sprintf("%d days", d/(24*time.Hour))
+	case d >= 2*time.Hour && d%time.Hour == 0:
+		return fmt.Sprintf("%d hours", d/time.Hour)
+	case d >= 2*time.Minute && d%time.Minute == 0:
+		return fmt.Sprintf("%d minutes", d/time.Minute)
+	}
+	return d.String()
 }
 
 // --- business days

@@ -588,7 +588,11 @@ func (e *enablement) endMessage(end *ended) string {
 	case OutcomeExpired:
 		return "We are closing this PrivateLink request because " + end.Why + ". Access granted for it has been removed; reply here to start again."
 	}
-	return "This PrivateLink request was cancelled (" + end.Why + "). Everything set up for it has been removed."
+	if end.By == "temporal" {
+		// Said in the Temporal tooling's words, not the customer's.
+		return "This PrivateLink request was cancelled by the platform team. What was set up for it has been removed; reply here if you have questions."
+	}
+	return "This PrivateLink request was cancelled (" + end.Why + "). What was set up for it has been removed."
 }
 
 func ports(ps []int) string {

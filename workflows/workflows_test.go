@@ -824,3 +824,13 @@ func TestAddBusinessDays(t *testing.T) {
 		}
 	}
 }
+
+func TestHumanDuration(t *testing.T) {
+	for d, want := range map[time.Duration]string{
+		30 * 24 * time.Hour: "30 days", 36 * time.Hour: "36 hours", 90 * time.Minute: "90 minutes", 90 * time.Second: "1m30s",
+	} {
+		if got := humanDuration(d); got != want {
+			t.Errorf("humanDuration(%s) = %q, want %q", d, got, want)
+		}
+	}
+}
