@@ -3,6 +3,9 @@ package main
 import (
 	"bytes"
 	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
 	"encoding/json"
 	"errors"
 	"os"
@@ -11,6 +14,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/go-jose/go-jose/v4"
+	"github.com/go-jose/go-jose/v4/jwt"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	commonpb "go.temporal.io/api/common/v1"
@@ -201,4 +206,77 @@ func TestCustomerReplyFindsItsTicket(t *testing.T) {
 	key, err = c.ticketKey(context.Background(), &flakyStatus{fails: 99}, "id")
 	require.NoError(t, err)
 	assert.Equal(t, "PL-0009", key, "the ticket the request names")
+}
+
+// With signed approvals required, the CLI passes the approver's ID token
+// (--id-token or LINKWRIGHT_ID_TOKEN): an unsigned approval is refused, a
+// signed one is taken with the token's e-mail as the approver.
+func TestIntegrationSignedApprovalThroughTheCLI(t *testing.T) {
+	c := devtest.Client(t)
+	dir := t.TempDir()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	require.NoError(t, err)
+	jwks, err := json.Marshal(jose.JSONWebKeySet{Keys: []jose.JSONWebKey{{Key: &key.PublicKey, KeyID: "k1", Algorithm: "ES256", Use: "sig"}}})
+	require.NoError(t, err)
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "jwks.json"), jwks, 0o644))
+	cfgPath := filepath.Join(dir, "linkwright.json")
+	require.NoError(t, os.WriteFile(cfgPath, []byte(`{"stateDir": "`+dir+`/state", "activitiesPerSecond": 200,
+		"policy": {"approvers": ["oncall@platform.example", "netops@platform.example"], "pollInitial": "200ms", "pollMax": "1s",
+		"signedApprovals": {"required": true, "issuers": [{"issuer": "https://idp.platform.example", "audience": "linkwright", "jwksFile": "`+dir+`/jwks.json"}]}}}`), 0o644))
+	t.Setenv("LINKWRIGHT_CONFIG", cfgPath)
+	t.Setenv("LINKWRIGHT_STATE_DIR", "")
+	t.Setenv("TEMPORAL_ADDRESS", devtest.Address())
+	cfg, err := config.Load()
+	require.NoError(t, err)
+	w, stop, err := app.NewWorker(c, cfg, zap.NewNop())
+	require.NoError(t, err)
+	require.NoError(t, w.Start())
+	defer stop()
+	defer w.Stop()
+
+	sign := func(email string) string {
+		sig, err := jose.NewSigner(jose.SigningKey{Algorithm: jose.ES256, Key: key}, (&jose.SignerOptions{}).WithType("JWT").WithHeader("kid", "k1"))
+		require.NoError(t, err)
+		now := time.Now()
+		tok, err := jwt.Signed(sig).Claims(map[string]any{"iss": "https://idp.platform.example", "aud": "linkwright", "sub": email, "email": email,
+			"iat": jwt.NewNumericDate(now), "exp": jwt.NewNumericDate(now.Add(10 * time.Minute))}).Serialize()
+		require.NoError(t, err)
+		return tok
+	}
+	data, err := os.ReadFile("../deployments/local/examples/bidirectional-aws.json")
+	require.NoError(t, err)
+	req := filepath.Join(dir, "request.json")
+	data = bytes.ReplaceAll(data, []byte(`"production"`), []byte(`"staging"`))
+	require.NoError(t, os.WriteFile(req, bytes.ReplaceAll(data, []byte("[15432]"), []byte("[45433]")), 0o644))
+	must := func(args ...string) string {
+		t.Helper()
+		code, out, errOut := cli(args...)
+		require.Equal(t, exitOK, code, "linkwright %s: %s", strings.Join(args, " "), errOut)
+		return out
+	}
+	waitPhase := func(p workflows.Phase) {
+		t.Helper()
+		require.Eventually(t, func() bool {
+			var st workflows.Status
+			code, out, _ := cli("status", "-f", req, "--json")
+			return code == exitOK && json.Unmarshal([]byte(out), &st) == nil && st.Phase == p
+		}, 60*time.Second, 100*time.Millisecond, "waiting for phase %s", p)
+	}
+
+	must("request", "-f", req)
+	waitPhase(workflows.PhaseAwaitingConnection)
+	must("customer", "connect", "-f", req)
+	waitPhase(workflows.PhaseAwaitingApproval)
+	code, _, errOut := cli("approve", "-f", req, "--gate", "accept-connection", "--approver", "oncall@platform.example")
+	assert.Equal(t, exitFailed, code)
+	assert.Contains(t, errOut, "signed approvals are required")
+
+	out := must("approve", "-f", req, "--gate", "accept-connection", "--id-token", sign("OnCall@Platform.Example"))
+	assert.Contains(t, out, "approve accepted")
+	assert.Regexp(t, `oncall@platform.example\s+approve accept-connection \(update\): \(signed by https://idp.platform.example\)`, out,
+		"the approver is the token's e-mail, and the audit says who signed it")
+
+	t.Setenv("LINKWRIGHT_ID_TOKEN", sign("netops@platform.example"))
+	must("cancel", "-f", req, "--reason", "end of test")
+	waitPhase(workflows.PhaseCancelled)
 }
