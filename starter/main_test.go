@@ -89,14 +89,15 @@ func TestTargetResolution(t *testing.T) {
 	}
 }
 
-// The README walkthrough, through this CLI, against a real dev server and
-// the real worker on the simulated cloud.
-func TestIntegrationWalkthrough(t *testing.T) {
+// startCLIWorker starts the real worker on a dev server for the CLI, with
+// its state in dir and the given policy fields (fast polls added), and
+// points the CLI at both through the environment.
+func startCLIWorker(t *testing.T, dir, policy string) {
+	t.Helper()
 	c := devtest.Client(t)
-	dir := t.TempDir()
 	cfgPath := filepath.Join(dir, "linkwright.json")
 	require.NoError(t, os.WriteFile(cfgPath, []byte(`{"stateDir": "`+dir+`/state", "activitiesPerSecond": 200,
-		"policy": {"approvers": ["oncall@platform.example", "netops@platform.example", "sam@platform.example"], "pollInitial": "200ms", "pollMax": "1s"}}`), 0o644))
+		"policy": {"pollInitial": "200ms", "pollMax": "1s", `+policy+`}}`), 0o644))
 	t.Setenv("LINKWRIGHT_CONFIG", cfgPath)
 	t.Setenv("LINKWRIGHT_STATE_DIR", "")
 	t.Setenv("TEMPORAL_ADDRESS", devtest.Address())
@@ -105,15 +106,16 @@ func TestIntegrationWalkthrough(t *testing.T) {
 	w, stop, err := app.NewWorker(c, cfg, zap.NewNop())
 	require.NoError(t, err)
 	require.NoError(t, w.Start())
-	defer stop()
-	defer w.Stop()
+	t.Cleanup(func() {
+		w.Stop()
+		stop()
+	})
+}
 
-	// The example request, on a port of its own so a running `make run` does not collide.
-	data, err := os.ReadFile("../deployments/local/examples/bidirectional-aws.json")
-	require.NoError(t, err)
-	req := filepath.Join(dir, "request.json")
-	require.NoError(t, os.WriteFile(req, bytes.ReplaceAll(data, []byte("[15432]"), []byte("[45432]")), 0o644))
-
+// cliDriver returns must, which runs the CLI and requires success, and
+// waitPhase, which waits until the request's enablement reaches a phase
+// (as the status command says).
+func cliDriver(t *testing.T, req string) (func(args ...string) string, func(workflows.Phase) workflows.Status) {
 	must := func(args ...string) string {
 		t.Helper()
 		code, out, errOut := cli(args...)
@@ -129,6 +131,22 @@ func TestIntegrationWalkthrough(t *testing.T) {
 		}, 60*time.Second, 100*time.Millisecond, "waiting for phase %s", p)
 		return st
 	}
+	return must, waitPhase
+}
+
+// The README walkthrough, through this CLI, against a real dev server and
+// the real worker on the simulated cloud.
+func TestIntegrationWalkthrough(t *testing.T) {
+	dir := t.TempDir()
+	startCLIWorker(t, dir, `"approvers": ["oncall@platform.example", "netops@platform.example", "sam@platform.example"]`)
+
+	// The example request, on a port of its own so a running `make run` does not collide.
+	data, err := os.ReadFile("../deployments/local/examples/bidirectional-aws.json")
+	require.NoError(t, err)
+	req := filepath.Join(dir, "request.json")
+	require.NoError(t, os.WriteFile(req, bytes.ReplaceAll(data, []byte("[15432]"), []byte("[45432]")), 0o644))
+
+	must, waitPhase := cliDriver(t, req)
 
 	out := must("request", "-f", req)
 	assert.Contains(t, out, "Started privatelink/abcd1234efgh5/production/aws")
@@ -212,27 +230,14 @@ func TestCustomerReplyFindsItsTicket(t *testing.T) {
 // (--id-token or LINKWRIGHT_ID_TOKEN): an unsigned approval is refused, a
 // signed one is taken with the token's e-mail as the approver.
 func TestIntegrationSignedApprovalThroughTheCLI(t *testing.T) {
-	c := devtest.Client(t)
 	dir := t.TempDir()
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	require.NoError(t, err)
 	jwks, err := json.Marshal(jose.JSONWebKeySet{Keys: []jose.JSONWebKey{{Key: &key.PublicKey, KeyID: "k1", Algorithm: "ES256", Use: "sig"}}})
 	require.NoError(t, err)
 	require.NoError(t, os.WriteFile(filepath.Join(dir, "jwks.json"), jwks, 0o644))
-	cfgPath := filepath.Join(dir, "linkwright.json")
-	require.NoError(t, os.WriteFile(cfgPath, []byte(`{"stateDir": "`+dir+`/state", "activitiesPerSecond": 200,
-		"policy": {"approvers": ["oncall@platform.example", "netops@platform.example"], "pollInitial": "200ms", "pollMax": "1s",
-		"signedApprovals": {"required": true, "issuers": [{"issuer": "https://idp.platform.example", "audience": "linkwright", "jwksFile": "`+dir+`/jwks.json"}]}}}`), 0o644))
-	t.Setenv("LINKWRIGHT_CONFIG", cfgPath)
-	t.Setenv("LINKWRIGHT_STATE_DIR", "")
-	t.Setenv("TEMPORAL_ADDRESS", devtest.Address())
-	cfg, err := config.Load()
-	require.NoError(t, err)
-	w, stop, err := app.NewWorker(c, cfg, zap.NewNop())
-	require.NoError(t, err)
-	require.NoError(t, w.Start())
-	defer stop()
-	defer w.Stop()
+	startCLIWorker(t, dir, `"approvers": ["oncall@platform.example", "netops@platform.example"],
+		"signedApprovals": {"required": true, "issuers": [{"issuer": "https://idp.platform.example", "audience": "linkwright", "jwksFile": "`+dir+`/jwks.json"}]}`)
 
 	sign := func(email string) string {
 		sig, err := jose.NewSigner(jose.SigningKey{Algorithm: jose.ES256, Key: key}, (&jose.SignerOptions{}).WithType("JWT").WithHeader("kid", "k1"))
@@ -248,20 +253,7 @@ func TestIntegrationSignedApprovalThroughTheCLI(t *testing.T) {
 	req := filepath.Join(dir, "request.json")
 	data = bytes.ReplaceAll(data, []byte(`"production"`), []byte(`"staging"`))
 	require.NoError(t, os.WriteFile(req, bytes.ReplaceAll(data, []byte("[15432]"), []byte("[45433]")), 0o644))
-	must := func(args ...string) string {
-		t.Helper()
-		code, out, errOut := cli(args...)
-		require.Equal(t, exitOK, code, "linkwright %s: %s", strings.Join(args, " "), errOut)
-		return out
-	}
-	waitPhase := func(p workflows.Phase) {
-		t.Helper()
-		require.Eventually(t, func() bool {
-			var st workflows.Status
-			code, out, _ := cli("status", "-f", req, "--json")
-			return code == exitOK && json.Unmarshal([]byte(out), &st) == nil && st.Phase == p
-		}, 60*time.Second, 100*time.Millisecond, "waiting for phase %s", p)
-	}
+	must, waitPhase := cliDriver(t, req)
 
 	must("request", "-f", req)
 	waitPhase(workflows.PhaseAwaitingConnection)

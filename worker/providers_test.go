@@ -80,7 +80,28 @@ func driveBidirectional(t *testing.T, c client.Client, req request.Request, cust
 	t.Helper()
 	id := req.WorkflowID()
 	run := start(t, c, req)
+	st := driveToEndpointAcceptance(t, c, req, cust, service, principal)
+	require.Equal(t, []string{st.ReverseEndpointID}, cust.Pending(req.CustomerEndpointService))
+	require.NoError(t, cust.AcceptEndpoint(req.CustomerAccount, st.ReverseEndpointID))
+	signal(t, c, id, workflows.SignalCustomerConnectionAccepted, nil)
 
+	waitFor(t, c, id, "the customer's confirmation", phase(workflows.PhaseAwaitingConfirmation))
+	signal(t, c, id, workflows.SignalCustomerVerified, workflows.CustomerVerified{OK: true})
+	var res workflows.Result
+	require.NoError(t, run.Get(t.Context(), &res))
+	assert.Equal(t, workflows.OutcomeCompleted, res.Outcome)
+	require.Len(t, res.Status.Verification, 1)
+	assert.True(t, res.Status.Verification[0].OK(), res.Status.Verification[0].Diagnosis)
+	return res
+}
+
+// driveToEndpointAcceptance drives a started bidirectional enablement to
+// the customer's acceptance of the platform's endpoint: the customer
+// connects, an approver accepts, the customer grants, another approver
+// lets the platform create its endpoint.
+func driveToEndpointAcceptance(t *testing.T, c client.Client, req request.Request, cust emulatedCustomer, service, principal string) workflows.Status {
+	t.Helper()
+	id := req.WorkflowID()
 	st := waitFor(t, c, id, "the customer's turn", phase(workflows.PhaseAwaitingConnection))
 	assert.Equal(t, service, st.ServiceName, "the service name the customer is told")
 	_, err := cust.CreateEndpoint(req.CustomerAccount, service)
@@ -98,18 +119,5 @@ func driveBidirectional(t *testing.T, c client.Client, req request.Request, cust
 	waitFor(t, c, id, "gate create-reverse-endpoint", gate(workflows.GateCreateReverseEndpoint))
 	_, err = update(c, id, workflows.Approve, workflows.Approval{Gate: workflows.GateCreateReverseEndpoint, Approver: bob})
 	require.NoError(t, err)
-
-	st = waitFor(t, c, id, "the customer's acceptance", phase(workflows.PhaseAwaitingEndpoint))
-	require.Equal(t, []string{st.ReverseEndpointID}, cust.Pending(req.CustomerEndpointService))
-	require.NoError(t, cust.AcceptEndpoint(req.CustomerAccount, st.ReverseEndpointID))
-	signal(t, c, id, workflows.SignalCustomerConnectionAccepted, nil)
-
-	waitFor(t, c, id, "the customer's confirmation", phase(workflows.PhaseAwaitingConfirmation))
-	signal(t, c, id, workflows.SignalCustomerVerified, workflows.CustomerVerified{OK: true})
-	var res workflows.Result
-	require.NoError(t, run.Get(t.Context(), &res))
-	assert.Equal(t, workflows.OutcomeCompleted, res.Outcome)
-	require.Len(t, res.Status.Verification, 1)
-	assert.True(t, res.Status.Verification[0].OK(), res.Status.Verification[0].Diagnosis)
-	return res
+	return waitFor(t, c, id, "the customer's acceptance", phase(workflows.PhaseAwaitingEndpoint))
 }

@@ -43,6 +43,15 @@ func (s *EnablementSuite) assertPublicRepliesClean() {
 	}
 }
 
+// toReverseGate plays a bidirectional enablement up to gate
+// create-reverse-endpoint, which opens three hours in: the customer
+// connects, alice accepts, the customer grants the platform on port.
+func (s *EnablementSuite) toReverseGate(port int) {
+	s.at(time.Hour, s.customerConnects)
+	s.at(2*time.Hour, func() { s.approve(GateAcceptConnection, alice) })
+	s.at(3*time.Hour, func() { s.customerGrants(port) })
+}
+
 func (s *EnablementSuite) undone(st Status) []string {
 	var out []string
 	for _, a := range st.Audit {
@@ -59,9 +68,7 @@ func (s *EnablementSuite) undone(st Status) []string {
 func (s *EnablementSuite) TestForgedDecisionToTheReverseLinkIsRefused() {
 	const port = 25440
 	id := biRequest(port).WorkflowID()
-	s.at(time.Hour, s.customerConnects)
-	s.at(2*time.Hour, func() { s.approve(GateAcceptConnection, alice) })
-	s.at(3*time.Hour, func() { s.customerGrants(port) })
+	s.toReverseGate(port)
 	s.at(4*time.Hour, func() {
 		for _, d := range []any{
 			decision{Kind: Approve, Gate: GateCreateReverseEndpoint, Approver: "mallory@evil.example"},
@@ -100,9 +107,7 @@ func (s *EnablementSuite) TestForgedDecisionToTheReverseLinkIsRefused() {
 // decisions are still taken.
 func (s *EnablementSuite) TestForgedProgressChangesNothing() {
 	const port = 25441
-	s.at(time.Hour, s.customerConnects)
-	s.at(2*time.Hour, func() { s.approve(GateAcceptConnection, alice) })
-	s.at(3*time.Hour, func() { s.customerGrants(port) })
+	s.toReverseGate(port)
 	forged := json.RawMessage(`{"version": 999, "phase": "completed", "waitingOn": "none", "gate": "",
 		"audit": [{"at": "2026-11-23T12:00:00Z", "actor": "alice@platform.example", "action": "approve create-reverse-endpoint (update)"}]}`)
 	var during Status
@@ -131,9 +136,7 @@ func (s *EnablementSuite) TestForgedProgressChangesNothing() {
 // it (acceptance, verification) are in the enablement's final audit.
 func (s *EnablementSuite) TestReverseAuditIsNotLostWhenReportsAre() {
 	const port = 25442
-	s.at(time.Hour, s.customerConnects)
-	s.at(2*time.Hour, func() { s.approve(GateAcceptConnection, alice) })
-	s.at(3*time.Hour, func() { s.customerGrants(port) })
+	s.toReverseGate(port)
 	s.at(4*time.Hour, func() {
 		s.memos.freeze() // every report from now on is lost
 		s.approve(GateCreateReverseEndpoint, bob)
@@ -223,9 +226,7 @@ func (s *EnablementSuite) TestRerunOnALiveLinkUndoesNothingItDidNotDo() {
 // after a cancel gets a new endpoint, not the first run's deleted one back.
 func (s *EnablementSuite) TestReverseEndpointTokenIsUniquePerRun() {
 	const port = 25444
-	s.at(time.Hour, s.customerConnects)
-	s.at(2*time.Hour, func() { s.approve(GateAcceptConnection, alice) })
-	s.at(3*time.Hour, func() { s.customerGrants(port) })
+	s.toReverseGate(port)
 	s.at(4*time.Hour, func() { s.approve(GateCreateReverseEndpoint, bob) })
 	var first string
 	s.at(5*time.Hour, func() {
@@ -344,9 +345,7 @@ func (s *EnablementSuite) TestCancelRejectsWaitingConnections() {
 // the customer hears nothing about it and the link is verified.
 func (s *EnablementSuite) TestTransientDNSFailureIsNotToldToTheCustomer() {
 	const port = 25446
-	s.at(time.Hour, s.customerConnects)
-	s.at(2*time.Hour, func() { s.approve(GateAcceptConnection, alice) })
-	s.at(3*time.Hour, func() { s.customerGrants(port) })
+	s.toReverseGate(port)
 	s.at(4*time.Hour, func() { s.approve(GateCreateReverseEndpoint, bob) })
 	s.at(5*time.Hour, func() {
 		s.resolver.mu.Lock()
