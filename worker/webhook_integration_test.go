@@ -2,15 +2,23 @@ package main
 
 import (
 	"bytes"
+	"crypto/ed25519"
+	"crypto/rand"
+	"crypto/x509"
+	"encoding/json"
+	"encoding/pem"
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/linkwright/linkwright/internal/approval"
 	"github.com/linkwright/linkwright/internal/cloud"
 	"github.com/linkwright/linkwright/internal/cloud/sim"
 	"github.com/linkwright/linkwright/internal/config"
@@ -86,4 +94,65 @@ func auditOf(st workflows.Status) []string {
 		out = append(out, a.Actor+": "+a.Action)
 	}
 	return out
+}
+
+// An agent approves a gate on the ticket: the signed Zendesk webhook
+// relays it as the approve update, signed with the worker's key, and the
+// workflow, which requires signed approvals, takes it with the agent as
+// the approver; an agent who is no approver is refused and told why.
+func TestIntegrationApprovalOnTheTicket(t *testing.T) {
+	c := devtest.Client(t)
+	dir := t.TempDir()
+	_, priv, err := ed25519.GenerateKey(rand.Reader)
+	require.NoError(t, err)
+	der, err := x509.MarshalPKCS8PrivateKey(priv)
+	require.NoError(t, err)
+	keyFile := filepath.Join(dir, "webhook-approvals.pem")
+	require.NoError(t, os.WriteFile(keyFile, pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der}), 0o600))
+	data, err := json.Marshal(map[string]any{
+		"stateDir": filepath.Join(dir, "state"), "activitiesPerSecond": 200,
+		"webhooks": map[string]any{"approvalKeyFile": keyFile},
+		"policy": map[string]any{"approvers": []string{alice, bob}, "pollInitial": "200ms", "pollMax": "1s",
+			"signedApprovals": map[string]any{"required": true}},
+	})
+	require.NoError(t, err)
+	cfgFile := filepath.Join(dir, "linkwright.json")
+	require.NoError(t, os.WriteFile(cfgFile, data, 0o644))
+	t.Setenv("LINKWRIGHT_CONFIG", "")
+	cfg, err := parseConfigFile(cfgFile)
+	require.NoError(t, err)
+	startWorker(t, c, cfg)
+	signer, err := approval.NewSigner(keyFile)
+	require.NoError(t, err)
+	srv := httptest.NewServer((&webhook.Receiver{Signaler: c, ZendeskSecret: "whsec", Signer: signer}).Handler())
+	defer srv.Close()
+
+	req := request.Request{
+		Company: "Initrode", RequestedBy: "sam@platform.example", ProjectID: "eu7k2m9p4q1xz", Environment: "production",
+		Cloud: "aws", Region: "eu-west-1", CustomerAccount: "410000000002", ConnectionType: "unidirectional",
+		Services: []request.Service{{Name: "kafka", Port: 9092}},
+	}
+	id := req.WorkflowID()
+	run := start(t, c, req)
+	waitFor(t, c, id, "the customer's turn", phase(workflows.PhaseAwaitingConnection))
+	env := platformService(t, cfg, cloud.EnvRef{Cloud: "aws", Project: req.ProjectID, Environment: req.Environment})
+	_, err = sim.Open(cfg.SimDir()).Customer("aws", req.CustomerAccount).CreateEndpoint(env.ServiceName)
+	require.NoError(t, err)
+	signal(t, c, id, workflows.SignalCustomerEndpointCreated, nil)
+	st := waitFor(t, c, id, "gate accept-connection", gate(workflows.GateAcceptConnection))
+
+	approve := func(agent string) string {
+		body := `{"ticket": "` + st.Ticket + `", "event": "privatelink:approve:accept-connection", "agent": "` + agent + `"}`
+		code, out := zendeskHook(t, srv.URL, "whsec", body)
+		require.Equal(t, http.StatusOK, code, out)
+		return out
+	}
+	assert.Contains(t, approve("mallory@evil.example"), "mallory@evil.example is not an approver")
+	assert.Contains(t, approve("Alice@Platform.Example"), "approved accept-connection as alice@platform.example")
+	waitFor(t, c, id, "the customer's confirmation", phase(workflows.PhaseAwaitingConfirmation))
+	signal(t, c, id, workflows.SignalCustomerVerified, workflows.CustomerVerified{OK: true})
+	var res workflows.Result
+	require.NoError(t, run.Get(t.Context(), &res))
+	assert.Equal(t, workflows.OutcomeCompleted, res.Outcome)
+	assert.Contains(t, auditOf(res.Status), "alice@platform.example: approve accept-connection (update)")
 }
