@@ -7,6 +7,7 @@ package aztest
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"slices"
@@ -120,8 +121,8 @@ func (m *Model) Servers() *fake.ServerFactory {
 func (m *Model) listServices(rg string, _ *armnetwork.PrivateLinkServicesClientListOptions) (resp azfake.PagerResponder[armnetwork.PrivateLinkServicesClientListResponse]) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	resp.AddPage(http.StatusOK, armnetwork.PrivateLinkServicesClientListResponse{
-		PrivateLinkServiceListResult: armnetwork.PrivateLinkServiceListResult{Value: inGroup(m.services, rg)}}, nil)
+	resp.AddPage(http.StatusOK, snapshot(armnetwork.PrivateLinkServicesClientListResponse{
+		PrivateLinkServiceListResult: armnetwork.PrivateLinkServiceListResult{Value: inGroup(m.services, rg)}}), nil)
 	return resp
 }
 
@@ -132,7 +133,7 @@ func (m *Model) getService(_ context.Context, rg, name string, _ *armnetwork.Pri
 	if s == nil {
 		return notFound(&resp, &errResp)
 	}
-	resp.SetResponse(http.StatusOK, armnetwork.PrivateLinkServicesClientGetResponse{PrivateLinkService: *s}, nil)
+	resp.SetResponse(http.StatusOK, snapshot(armnetwork.PrivateLinkServicesClientGetResponse{PrivateLinkService: *s}), nil)
 	return resp, errResp
 }
 
@@ -146,7 +147,7 @@ func (m *Model) putService(_ context.Context, rg, name string, s armnetwork.Priv
 	}
 	s.Etag = m.etag()
 	m.services[key(rg, name)] = &s
-	resp.SetTerminalResponse(http.StatusOK, armnetwork.PrivateLinkServicesClientCreateOrUpdateResponse{PrivateLinkService: s}, nil)
+	resp.SetTerminalResponse(http.StatusOK, snapshot(armnetwork.PrivateLinkServicesClientCreateOrUpdateResponse{PrivateLinkService: s}), nil)
 	return resp, errResp
 }
 
@@ -172,8 +173,8 @@ func (m *Model) checkVisibility(_ context.Context, _ string, req armnetwork.Chec
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	ok := visible(m.byAlias(deref(req.PrivateLinkServiceAlias)), PlatformSubscription)
-	resp.SetTerminalResponse(http.StatusOK, armnetwork.PrivateLinkServicesClientCheckPrivateLinkServiceVisibilityResponse{
-		PrivateLinkServiceVisibility: armnetwork.PrivateLinkServiceVisibility{Visible: &ok}}, nil)
+	resp.SetTerminalResponse(http.StatusOK, snapshot(armnetwork.PrivateLinkServicesClientCheckPrivateLinkServiceVisibilityResponse{
+		PrivateLinkServiceVisibility: armnetwork.PrivateLinkServiceVisibility{Visible: &ok}}), nil)
 	return resp, errResp
 }
 
@@ -184,7 +185,7 @@ func (m *Model) listConnections(rg, name string, _ *armnetwork.PrivateLinkServic
 	if s := m.services[key(rg, name)]; s != nil && s.Properties != nil {
 		page.Value = s.Properties.PrivateEndpointConnections
 	}
-	resp.AddPage(http.StatusOK, page, nil)
+	resp.AddPage(http.StatusOK, snapshot(page), nil)
 	return resp
 }
 
@@ -208,7 +209,7 @@ func (m *Model) getConnection(_ context.Context, rg, name, conn string, _ *armne
 	if c == nil {
 		return notFound(&resp, &errResp)
 	}
-	resp.SetResponse(http.StatusOK, armnetwork.PrivateLinkServicesClientGetPrivateEndpointConnectionResponse{PrivateEndpointConnection: *c}, nil)
+	resp.SetResponse(http.StatusOK, snapshot(armnetwork.PrivateLinkServicesClientGetPrivateEndpointConnectionResponse{PrivateEndpointConnection: *c}), nil)
 	return resp, errResp
 }
 
@@ -234,7 +235,7 @@ func (m *Model) updateConnection(_ context.Context, rg, name, conn string, param
 		return resp, errResp
 	}
 	c.Properties.PrivateLinkServiceConnectionState = params.Properties.PrivateLinkServiceConnectionState
-	resp.SetResponse(http.StatusOK, armnetwork.PrivateLinkServicesClientUpdatePrivateEndpointConnectionResponse{PrivateEndpointConnection: *c}, nil)
+	resp.SetResponse(http.StatusOK, snapshot(armnetwork.PrivateLinkServicesClientUpdatePrivateEndpointConnectionResponse{PrivateEndpointConnection: *c}), nil)
 	return resp, errResp
 }
 
@@ -247,7 +248,7 @@ func (m *Model) getLB(_ context.Context, rg, name string, _ *armnetwork.LoadBala
 	if lb == nil {
 		return notFound(&resp, &errResp)
 	}
-	resp.SetResponse(http.StatusOK, armnetwork.LoadBalancersClientGetResponse{LoadBalancer: *lb}, nil)
+	resp.SetResponse(http.StatusOK, snapshot(armnetwork.LoadBalancersClientGetResponse{LoadBalancer: *lb}), nil)
 	return resp, errResp
 }
 
@@ -256,7 +257,7 @@ func (m *Model) putLB(_ context.Context, rg, name string, lb armnetwork.LoadBala
 	defer m.mu.Unlock()
 	lb.Etag = m.etag()
 	m.lbs[key(rg, name)] = &lb
-	resp.SetTerminalResponse(http.StatusOK, armnetwork.LoadBalancersClientCreateOrUpdateResponse{LoadBalancer: lb}, nil)
+	resp.SetTerminalResponse(http.StatusOK, snapshot(armnetwork.LoadBalancersClientCreateOrUpdateResponse{LoadBalancer: lb}), nil)
 	return resp, errResp
 }
 
@@ -267,7 +268,7 @@ func (m *Model) listRules(rg, nsg string, _ *armnetwork.SecurityRulesClientListO
 	for _, r := range m.rules[key(rg, nsg)] {
 		page.Value = append(page.Value, r)
 	}
-	resp.AddPage(http.StatusOK, page, nil)
+	resp.AddPage(http.StatusOK, snapshot(page), nil)
 	return resp
 }
 
@@ -279,7 +280,7 @@ func (m *Model) putRule(_ context.Context, rg, nsg, name string, r armnetwork.Se
 	}
 	r.Name = ptr(name)
 	m.rules[key(rg, nsg)][name] = &r
-	resp.SetTerminalResponse(http.StatusOK, armnetwork.SecurityRulesClientCreateOrUpdateResponse{SecurityRule: r}, nil)
+	resp.SetTerminalResponse(http.StatusOK, snapshot(armnetwork.SecurityRulesClientCreateOrUpdateResponse{SecurityRule: r}), nil)
 	return resp, errResp
 }
 
@@ -287,7 +288,7 @@ func (m *Model) deleteRule(_ context.Context, rg, nsg, name string, _ *armnetwor
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	delete(m.rules[key(rg, nsg)], name)
-	resp.SetTerminalResponse(http.StatusOK, armnetwork.SecurityRulesClientDeleteResponse{}, nil)
+	resp.SetTerminalResponse(http.StatusOK, snapshot(armnetwork.SecurityRulesClientDeleteResponse{}), nil)
 	return resp, errResp
 }
 
@@ -311,7 +312,7 @@ func (m *Model) putEndpoint(_ context.Context, rg, name string, pe armnetwork.Pr
 	defer m.mu.Unlock()
 	if existing := m.pes[key(rg, name)]; existing != nil {
 		m.sync(existing)
-		resp.SetTerminalResponse(http.StatusOK, armnetwork.PrivateEndpointsClientCreateOrUpdateResponse{PrivateEndpoint: *existing}, nil)
+		resp.SetTerminalResponse(http.StatusOK, snapshot(armnetwork.PrivateEndpointsClientCreateOrUpdateResponse{PrivateEndpoint: *existing}), nil)
 		return resp, errResp
 	}
 	conns := pe.Properties.ManualPrivateLinkServiceConnections
@@ -344,7 +345,7 @@ func (m *Model) putEndpoint(_ context.Context, rg, name string, pe armnetwork.Pr
 	m.pes[key(rg, name)] = &pe
 	m.sync(&pe)
 	resp.AddNonTerminalResponse(http.StatusCreated, nil)
-	resp.SetTerminalResponse(http.StatusOK, armnetwork.PrivateEndpointsClientCreateOrUpdateResponse{PrivateEndpoint: pe}, nil)
+	resp.SetTerminalResponse(http.StatusOK, snapshot(armnetwork.PrivateEndpointsClientCreateOrUpdateResponse{PrivateEndpoint: pe}), nil)
 	return resp, errResp
 }
 
@@ -371,7 +372,7 @@ func (m *Model) getEndpoint(_ context.Context, rg, name string, _ *armnetwork.Pr
 		return notFound(&resp, &errResp)
 	}
 	m.sync(pe)
-	resp.SetResponse(http.StatusOK, armnetwork.PrivateEndpointsClientGetResponse{PrivateEndpoint: *pe}, nil)
+	resp.SetResponse(http.StatusOK, snapshot(armnetwork.PrivateEndpointsClientGetResponse{PrivateEndpoint: *pe}), nil)
 	return resp, errResp
 }
 
@@ -386,7 +387,7 @@ func (m *Model) listEndpoints(rg string, _ *armnetwork.PrivateEndpointsClientLis
 		copied := *pe
 		page.Value = append(page.Value, &copied)
 	}
-	resp.AddPage(http.StatusOK, page, nil)
+	resp.AddPage(http.StatusOK, snapshot(page), nil)
 	return resp
 }
 
@@ -409,6 +410,21 @@ func (m *Model) deleteEndpoint(_ context.Context, rg, name string, _ *armnetwork
 		})
 		delete(m.pes, key(rg, name))
 	}
-	resp.SetTerminalResponse(http.StatusOK, armnetwork.PrivateEndpointsClientDeleteResponse{}, nil)
+	resp.SetTerminalResponse(http.StatusOK, snapshot(armnetwork.PrivateEndpointsClientDeleteResponse{}), nil)
 	return resp, errResp
+}
+
+// snapshot is a deep copy of a response, taken under the model's lock: the
+// fakes serialise a response after the handler returns, when the model may
+// already be changing (a customer acting at the same time).
+func snapshot[T any](v T) T {
+	data, err := json.Marshal(v)
+	if err != nil {
+		panic(err) // the SDK's own model types always marshal
+	}
+	var out T
+	if err := json.Unmarshal(data, &out); err != nil {
+		panic(err)
+	}
+	return out
 }
