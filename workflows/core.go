@@ -402,7 +402,13 @@ func (c *core) gate(ctx workflow.Context, name, next string) (decision, error) {
 // run changed is undone: a step that found the cloud as it wanted
 // registers nothing, so undo never removes what another run or a person
 // set up.
-func (c *core) compensate(what string, do func(ctx workflow.Context) (string, error)) {
+func (c *core) compensate(what string, do func(ctx workflow.Context) error) {
+	c.compensateSaying(what, func(ctx workflow.Context) (string, error) { return what, do(ctx) })
+}
+
+// compensateSaying registers an undo that finds out what it undoes when it
+// runs, and says so ("" when it found nothing left to undo).
+func (c *core) compensateSaying(what string, do func(ctx workflow.Context) (string, error)) {
 	c.undo = append(c.undo, compensation{what: what, do: do})
 }
 

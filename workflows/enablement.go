@@ -225,8 +225,8 @@ func (e *enablement) openPorts(ctx workflow.Context) error {
 	if err := workflow.ExecuteActivity(act(ctx, "open ports "+ports(in.Ports)), a.OpenPorts, in).Get(ctx, nil); err != nil {
 		return err
 	}
-	e.compensate("close ports "+ports(in.Ports), func(ctx workflow.Context) (string, error) {
-		return "close ports " + ports(in.Ports), workflow.ExecuteActivity(act(ctx, "undo: close ports"), a.ClosePorts, in).Get(ctx, nil)
+	e.compensate("close ports "+ports(in.Ports), func(ctx workflow.Context) error {
+		return workflow.ExecuteActivity(act(ctx, "undo: close ports"), a.ClosePorts, in).Get(ctx, nil)
 	})
 	e.audit(ctx, "linkwright", "opened ports", ports(in.Ports))
 	return nil
@@ -257,12 +257,12 @@ func (e *enablement) allowCustomer(ctx workflow.Context) error {
 			return err
 		}
 		e.allowedByRun = missing
-		e.compensate("revoke "+strings.Join(in.Accounts, ", "), func(ctx workflow.Context) (string, error) {
-			return "revoke " + strings.Join(in.Accounts, ", "), workflow.ExecuteActivity(act(ctx, "undo: revoke the customer's account"), a.RevokeAccounts, in).Get(ctx, nil)
+		e.compensate("revoke "+strings.Join(in.Accounts, ", "), func(ctx workflow.Context) error {
+			return workflow.ExecuteActivity(act(ctx, "undo: revoke the customer's account"), a.RevokeAccounts, in).Get(ctx, nil)
 		})
 		e.audit(ctx, "linkwright", "allowed the customer", strings.Join(in.Accounts, ", "))
 	}
-	e.compensate("reject the connection requests of this run", func(ctx workflow.Context) (string, error) {
+	e.compensateSaying("reject the connection requests of this run", func(ctx workflow.Context) (string, error) {
 		w := activities.Withdrawal{Env: e.ref, Accounts: e.req.CustomerAccounts(), Accepted: e.accepted, Seen: e.seen,
 			AllowedByRun: e.allowedByRun, Reason: "the PrivateLink request ended: " + e.endReason()}
 		var rejected []string
@@ -473,8 +473,8 @@ func (e *enablement) reverseLink(ctx workflow.Context) error {
 	}
 	if res.Created {
 		ep := activities.Endpoint{Env: e.ref, ID: res.EndpointID}
-		e.compensate("delete reverse endpoint "+res.EndpointID, func(ctx workflow.Context) (string, error) {
-			return "delete reverse endpoint " + res.EndpointID, workflow.ExecuteActivity(act(ctx, "undo: delete the reverse endpoint"), a.DeleteEndpoint, ep).Get(ctx, nil)
+		e.compensate("delete reverse endpoint "+res.EndpointID, func(ctx workflow.Context) error {
+			return workflow.ExecuteActivity(act(ctx, "undo: delete the reverse endpoint"), a.DeleteEndpoint, ep).Get(ctx, nil)
 		})
 	}
 	e.audit(ctx, "linkwright", "reverse link verified", res.EndpointID+" "+res.DNSName)

@@ -210,8 +210,8 @@ func (r *reverse) adoptOrCreate(ctx workflow.Context, attempt int) (cloud.Endpoi
 	}
 	del := activities.Endpoint{Env: r.ref, ID: ep.ID}
 	r.created = true
-	r.compensate("delete reverse endpoint "+ep.ID, func(ctx workflow.Context) (string, error) {
-		return "delete reverse endpoint " + ep.ID, workflow.ExecuteActivity(act(ctx, "undo: delete the reverse endpoint"), a.DeleteEndpoint, del).Get(ctx, nil)
+	r.compensate("delete reverse endpoint "+ep.ID, func(ctx workflow.Context) error {
+		return workflow.ExecuteActivity(act(ctx, "undo: delete the reverse endpoint"), a.DeleteEndpoint, del).Get(ctx, nil)
 	})
 	r.st.ReverseEndpointID, r.st.ReverseDNSName = ep.ID, ep.DNSName
 	r.audit(ctx, "linkwright", "created the reverse endpoint", ep.ID)

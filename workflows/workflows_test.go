@@ -81,7 +81,6 @@ type EnablementSuite struct {
 type memoStore struct {
 	mu     sync.Mutex
 	fields map[string]json.RawMessage
-	reads  int
 	// frozen keeps answering what was there when freeze was called, as if
 	// every later report were lost.
 	frozen map[string]json.RawMessage
@@ -111,7 +110,6 @@ func (m *memoStore) upsert(args mock.Arguments) {
 func (m *memoStore) Memo(_ context.Context, _, _, field string) (json.RawMessage, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	m.reads++
 	if m.frozen != nil {
 		return m.frozen[field], nil
 	}
