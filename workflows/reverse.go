@@ -161,14 +161,16 @@ func (r *reverse) createEndpoint(ctx workflow.Context) error {
 		if errorType(err) == activities.ErrEndpointClosed {
 			r.audit(ctx, "customer", "rejected the reverse endpoint", ep.ID)
 			r.st.ReverseEndpointID, r.st.ReverseDNSName = "", ""
+			said := fmt.Sprintf("Endpoint %s to your service was rejected.", ep.ID)
 			if r.created {
 				r.undo = r.undo[:len(r.undo)-1]
 				r.created = false
 				if err := workflow.ExecuteActivity(act(ctx, "delete the rejected endpoint"), a.DeleteEndpoint, del).Get(ctx, nil); err != nil {
 					return err
 				}
+				said = fmt.Sprintf("Endpoint %s to your service was rejected, so we removed it.", ep.ID)
 			}
-			if err := r.reply(ctx, fmt.Sprintf("Endpoint %s to your service was rejected, so we removed it. If that was a mistake, tell us here and we will create a new one.", ep.ID)); err != nil {
+			if err := r.reply(ctx, said+" If that was a mistake, tell us here and we will create a new one."); err != nil {
 				return err
 			}
 			continue

@@ -400,3 +400,33 @@ func (s *EnablementSuite) TestRefusalGoesOnlyToANamedExistingTicket() {
 	s.ErrorIs(err, ticket.ErrNotFound, "no ticket was opened")
 	s.Contains(strings.Join(auditActions(s.status()), "\n"), "linkwright: refusal not posted")
 }
+
+// An adopted endpoint the customer rejects is not this run's to delete:
+// it is left as it is, the customer is not told it was removed, and the
+// gate opens for a new one.
+func (s *EnablementSuite) TestRejectedAdoptedEndpointIsNotRemoved() {
+	const port = 25448
+	s.Require().NoError(s.customer().Grant(customerService, "arn:aws:iam::"+sim.PlatformAWSAccount+":root", []int{port}))
+	byHand, err := s.cloud.CreateEndpoint(context.Background(), cloud.EndpointSpec{Env: s.ref, Service: customerService, Token: "made-by-hand"})
+	s.Require().NoError(err)
+	s.at(time.Hour, s.customerConnects)
+	s.at(2*time.Hour, func() { s.approve(GateAcceptConnection, alice) })
+	s.at(3*time.Hour, func() {
+		s.Require().NoError(s.customer().RejectEndpoint(byHand.ID))
+		s.signal(SignalCustomerConnectionAccepted, CustomerEvent{Detail: "rejected it"})
+	})
+	var after Status
+	s.at(4*time.Hour, func() {
+		after = s.status()
+		s.update(Cancel, Cancellation{Approver: alice, Reason: "end of test"})
+	})
+	s.start(biRequest(port))
+
+	s.Equal(GateCreateReverseEndpoint, after.Gate, "the gate opens for a new endpoint")
+	text := s.ticketText()
+	s.Contains(text, "Endpoint "+byHand.ID+" to your service was rejected.")
+	s.NotContains(text, "so we removed it")
+	ep, err := s.cloud.DescribeEndpoint(context.Background(), s.ref, byHand.ID)
+	s.Require().NoError(err)
+	s.Equal(cloud.StateRejected, ep.State, "not deleted by this run")
+}
