@@ -64,6 +64,25 @@ type Provider interface {
 	PlatformEndpoints(ctx context.Context, ref EnvRef, service string) ([]Endpoint, error)
 	// DeleteEndpoint removes an endpoint; one already gone is success.
 	DeleteEndpoint(ctx context.Context, ref EnvRef, id string) error
+
+	// Inventory reads, changing nothing, what exists in the cloud for one
+	// link: what the platform service allows (as ServiceState), every
+	// connection to it whatever its owner (deleted ones left out), and the
+	// platform's endpoints into the named customer services (deleted ones
+	// left out). Health checks, changes and teardown plan from it, and
+	// teardown reads it again to prove nothing is left.
+	Inventory(ctx context.Context, ref EnvRef, services []string) (Inventory, error)
+}
+
+// Inventory is what exists in the cloud for one link.
+type Inventory struct {
+	ServiceState
+	// Connections are every connection to the platform service, from any
+	// account, in any state but deleted, oldest first.
+	Connections []Connection `json:"connections"`
+	// Endpoints are the platform's endpoints into the customer services
+	// asked about, in any state but deleted, newest first.
+	Endpoints []Endpoint `json:"endpoints"`
 }
 
 // EnvRef names a platform environment.

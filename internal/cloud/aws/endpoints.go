@@ -37,9 +37,12 @@ func (p *Provider) Connections(ctx context.Context, ref cloud.EnvRef, account st
 	return out, nil
 }
 
-func (p *Provider) connections(ctx context.Context, region, serviceID string, filter ec2types.Filter) ([]cloud.Connection, error) {
+// connections lists the connections to a service, narrowed by the filters
+// given (none: every connection, whatever its owner or state). The service
+// is checked on the answer too.
+func (p *Provider) connections(ctx context.Context, region, serviceID string, filters ...ec2types.Filter) ([]cloud.Connection, error) {
 	pages := ec2.NewDescribeVpcEndpointConnectionsPaginator(p.in(region).ec2, &ec2.DescribeVpcEndpointConnectionsInput{
-		Filters: []ec2types.Filter{{Name: aws.String("service-id"), Values: []string{serviceID}}, filter},
+		Filters: append([]ec2types.Filter{{Name: aws.String("service-id"), Values: []string{serviceID}}}, filters...),
 	})
 	var out []cloud.Connection
 	for pages.HasMorePages() {
@@ -278,15 +281,21 @@ func (p *Provider) DescribeEndpoint(ctx context.Context, ref cloud.EnvRef, id st
 // for a while). The filters narrow the answer; the service and VPC are
 // checked on it too, since emulators ignore filters.
 func (p *Provider) PlatformEndpoints(ctx context.Context, ref cloud.EnvRef, service string) ([]cloud.Endpoint, error) {
+	return p.platformEndpoints(ctx, ref.Region, []string{service})
+}
+
+// platformEndpoints is PlatformEndpoints for several services at once, in
+// one listing: a filter's values are alternatives.
+func (p *Provider) platformEndpoints(ctx context.Context, region string, services []string) ([]cloud.Endpoint, error) {
 	const op = "DescribeVpcEndpoints"
 	if p.opts.VPCID == "" {
 		return nil, cloud.Errorf(cloud.Invalid, op, "set aws.vpcId in the worker's config: it says where the platform's endpoints into customers' services are")
 	}
-	pages := ec2.NewDescribeVpcEndpointsPaginator(p.in(ref.Region).ec2, &ec2.DescribeVpcEndpointsInput{Filters: []ec2types.Filter{
-		{Name: aws.String("service-name"), Values: []string{service}},
+	pages := ec2.NewDescribeVpcEndpointsPaginator(p.in(region).ec2, &ec2.DescribeVpcEndpointsInput{Filters: []ec2types.Filter{
+		{Name: aws.String("service-name"), Values: services},
 		{Name: aws.String("vpc-id"), Values: []string{p.opts.VPCID}},
 	}})
-	var out []cloud.Endpoint
+	out := []cloud.Endpoint{}
 	for pages.HasMorePages() {
 		page, err := pages.NextPage(ctx)
 		if err != nil {
@@ -294,13 +303,60 @@ func (p *Provider) PlatformEndpoints(ctx context.Context, ref cloud.EnvRef, serv
 		}
 		for _, v := range page.VpcEndpoints {
 			ep := endpoint(v)
-			if strings.EqualFold(ep.Service, service) && aws.ToString(v.VpcId) == p.opts.VPCID && ep.State != cloud.StateDeleted {
+			asked := slices.ContainsFunc(services, func(s string) bool { return strings.EqualFold(ep.Service, s) })
+			if asked && aws.ToString(v.VpcId) == p.opts.VPCID && ep.State != cloud.StateDeleted {
 				out = append(out, ep)
 			}
 		}
 	}
 	cloud.NewestFirst(out)
 	return out, nil
+}
+
+// Inventory implements cloud.Provider. It costs, whatever the number of
+// accounts and services: the service's lookup (DescribeVpcEndpointService-
+// Configurations) once; its load balancer and listeners and its
+// permissions, as ServiceState reads them; one listing of every connection
+// to the service (DescribeVpcEndpointConnections filtered by service ID
+// only); and, when services are asked about, one DescribeVpcEndpoints for
+// all of them. Every call is a Describe: nothing changes.
+func (p *Provider) Inventory(ctx context.Context, ref cloud.EnvRef, services []string) (cloud.Inventory, error) {
+	svc, err := p.service(ctx, ref)
+	if err != nil {
+		return cloud.Inventory{}, err
+	}
+	state, err := p.serviceState(ctx, ref.Region, svc)
+	if err != nil {
+		return cloud.Inventory{}, err
+	}
+	all, err := p.connections(ctx, ref.Region, aws.ToString(svc.ServiceId))
+	if err != nil {
+		return cloud.Inventory{}, err
+	}
+	out := cloud.Inventory{ServiceState: state, Connections: []cloud.Connection{}, Endpoints: []cloud.Endpoint{}}
+	for _, c := range all {
+		if c.State != cloud.StateDeleted { // EC2 lists deleted ones for a while
+			out.Connections = append(out.Connections, c)
+		}
+	}
+	oldestFirst(out.Connections)
+	if len(services) > 0 {
+		if out.Endpoints, err = p.platformEndpoints(ctx, ref.Region, services); err != nil {
+			return cloud.Inventory{}, err
+		}
+	}
+	return out, nil
+}
+
+// oldestFirst orders connections by creation, then by ID, so that the
+// order is stable.
+func oldestFirst(conns []cloud.Connection) {
+	slices.SortFunc(conns, func(a, b cloud.Connection) int {
+		if c := a.Created.Compare(b.Created); c != 0 {
+			return c
+		}
+		return strings.Compare(a.ID, b.ID)
+	})
 }
 
 // DeleteEndpoint implements cloud.Provider: an endpoint already gone is

@@ -2,6 +2,7 @@ package aws
 
 import (
 	"context"
+	"fmt"
 	"testing"
 	"time"
 
@@ -41,8 +42,8 @@ func TestConformanceAgainstMoto(t *testing.T) {
 		l, err := p.loadBalancer(context.Background(), ref)
 		require.NoError(t, err)
 		assert.Contains(t, l.listeners, int32(5432))
-		assert.Contains(t, l.listeners, int32(2222))
-		assert.NotContains(t, l.listeners, int32(3306), "closed by the suite")
+		assert.NotContains(t, l.listeners, int32(2222), "closed by the suite's teardown")
+		assert.NotContains(t, l.listeners, int32(3306), "closed by the suite's teardown")
 	})
 }
 
@@ -124,4 +125,95 @@ func connState(p *Provider, account, id string) cloud.State {
 		}
 	}
 	return cloud.StateUnknown
+}
+
+// Inventory reads everything with one call per kind of thing, whatever
+// the number of accounts and services, and writes nothing.
+func TestInventoryCostAgainstMoto(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts moto")
+	}
+	x, plat, p := motoStack(t)
+	ctx := context.Background()
+	const a, b = "111122223333", "444455556666"
+	const svc1, svc2 = "com.amazonaws.vpce.us-east-1.vpce-svc-0123456789abcdef0", "com.amazonaws.vpce.us-east-1.vpce-svc-0fedcba9876543210"
+	require.NoError(t, p.OpenPorts(ctx, ref, []int{3306}))
+	var conns []string
+	for _, account := range []string{a, b} {
+		require.NoError(t, p.AllowAccount(ctx, ref, account))
+		id, err := x.CreateEndpoint(account, plat.ServiceName)
+		require.NoError(t, err)
+		conns = append(conns, id)
+	}
+	var eps []string
+	for i, s := range []string{svc1, svc2} {
+		require.NoError(t, x.Grant(a, s, "arn:aws:iam::"+awstest.PlatformAccount+":root", nil))
+		ep, err := p.CreateEndpoint(ctx, cloud.EndpointSpec{Env: ref, Service: s, Token: fmt.Sprint("inventory-", i)})
+		require.NoError(t, err)
+		eps = append(eps, ep.ID)
+	}
+
+	before := x.CallCounts()
+	inv, err := p.Inventory(ctx, ref, []string{svc1, svc2})
+	require.NoError(t, err)
+	assert.Equal(t, map[string]int{
+		"DescribeVpcEndpointServiceConfigurations": 1, // the platform service, looked up once
+		"DescribeLoadBalancers":                    1,
+		"DescribeListeners":                        1,
+		"DescribeVpcEndpointServicePermissions":    1,
+		"DescribeVpcEndpointConnections":           1, // every account's, in one listing
+		"DescribeVpcEndpoints":                     1, // both services, in one listing
+	}, callsSince(x, before))
+	assert.Equal(t, conns, connectionIDs(inv.Connections), "both accounts' connections, oldest first")
+	assert.Equal(t, []string{eps[1], eps[0]}, endpointIDs(inv.Endpoints), "both services' endpoints, newest first")
+	assert.Equal(t, []int{3306}, inv.OpenPorts)
+	assert.Equal(t, []string{a, b}, inv.Accounts)
+
+	before = x.CallCounts()
+	inv, err = p.Inventory(ctx, ref, nil)
+	require.NoError(t, err)
+	assert.Zero(t, callsSince(x, before)["DescribeVpcEndpoints"], "no service asked about: no listing of endpoints")
+	assert.Empty(t, inv.Endpoints)
+	assert.Len(t, inv.Connections, 2)
+
+	// Without the VPC of the platform's endpoints, only asking for them fails.
+	bare := newProvider(p.base, Options{Endpoint: x.URL()})
+	_, err = bare.Inventory(ctx, ref, nil)
+	require.NoError(t, err)
+	_, err = bare.Inventory(ctx, ref, []string{svc1})
+	assert.Equal(t, cloud.Invalid, cloud.KindOf(err), "got %v", err)
+	assert.ErrorContains(t, err, "aws.vpcId")
+
+	missing := ref
+	missing.Project = "nosuchproject1"
+	_, err = p.Inventory(ctx, missing, nil)
+	assert.True(t, cloud.IsNotFound(err), "got %v", err)
+}
+
+// callsSince is what was called since before (a CallCounts), by action,
+// leaving out actions not called.
+func callsSince(x *awstest.Extension, before map[string]int) map[string]int {
+	out := map[string]int{}
+	for action, n := range x.CallCounts() {
+		if d := n - before[action]; d != 0 {
+			out[action] = d
+		}
+	}
+	return out
+}
+
+func connectionIDs(cs []cloud.Connection) []string {
+	var out []string
+	for _, c := range cs {
+		out = append(out, c.ID)
+	}
+	return out
+}
+
+func endpointIDs(eps []cloud.Endpoint) []string {
+	var out []string
+	for _, ep := range eps {
+		out = append(out, ep.ID)
+	}
+	return out
 }

@@ -119,11 +119,16 @@ func (p *Provider) ServiceState(ctx context.Context, ref cloud.EnvRef) (cloud.Se
 	if err != nil {
 		return cloud.ServiceState{}, err
 	}
-	l, err := p.balancerOf(ctx, ref.Region, svc)
+	return p.serviceState(ctx, ref.Region, svc)
+}
+
+// serviceState is ServiceState of a service found already.
+func (p *Provider) serviceState(ctx context.Context, region string, svc ec2types.ServiceConfiguration) (cloud.ServiceState, error) {
+	l, err := p.balancerOf(ctx, region, svc)
 	if err != nil {
 		return cloud.ServiceState{}, err
 	}
-	principals, err := p.permissions(ctx, ref.Region, svc)
+	principals, err := p.permissions(ctx, region, svc)
 	if err != nil {
 		return cloud.ServiceState{}, err
 	}

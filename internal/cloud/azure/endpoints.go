@@ -2,6 +2,7 @@ package azure
 
 import (
 	"context"
+	"slices"
 	"strings"
 	"time"
 
@@ -308,20 +309,62 @@ func connectsTo(pe *armnetwork.PrivateEndpoint, service string) bool {
 // deleted endpoints; Created is from TagCreated, so endpoints Linkwright
 // did not create come last.
 func (p *Provider) PlatformEndpoints(ctx context.Context, ref cloud.EnvRef, service string) ([]cloud.Endpoint, error) {
+	return p.platformEndpoints(ctx, []string{service})
+}
+
+// platformEndpoints is PlatformEndpoints for several services at once, in
+// one listing of the endpoint resource group.
+func (p *Provider) platformEndpoints(ctx context.Context, services []string) ([]cloud.Endpoint, error) {
 	pager := p.platform().NewPrivateEndpointsClient().NewListPager(p.opts.EndpointResourceGroup, nil)
-	var out []cloud.Endpoint
+	out := []cloud.Endpoint{}
 	for pager.More() {
 		page, err := pager.NextPage(ctx)
 		if err != nil {
 			return nil, classify("PrivateEndpoints.List", "Microsoft.Network/privateEndpoints/read", err)
 		}
 		for _, pe := range page.Value {
-			if connectsTo(pe, service) {
+			if slices.ContainsFunc(services, func(s string) bool { return connectsTo(pe, s) }) {
 				out = append(out, endpoint(*pe))
 			}
 		}
 	}
 	cloud.NewestFirst(out)
+	return out, nil
+}
+
+// Inventory implements cloud.Provider. It costs, whatever the number of
+// subscriptions and services: the service's lookup (a PrivateLinkServices
+// List per configured resource group, up to the one that has it) once;
+// its load balancer (LoadBalancers.Get); one listing of the service's
+// connections (ListPrivateEndpointConnections); and, when services are
+// asked about, one listing of the endpoint resource group
+// (PrivateEndpoints.List) for all of them. Every call is a read.
+//
+// Azure lists no deleted connection (it goes with its private endpoint)
+// and keeps no creation time on one: the connections come in the order
+// Azure lists them, which is the order they were made in.
+func (p *Provider) Inventory(ctx context.Context, ref cloud.EnvRef, services []string) (cloud.Inventory, error) {
+	s, b, err := p.serviceAndBalancer(ctx, ref)
+	if err != nil {
+		return cloud.Inventory{}, err
+	}
+	all, err := p.connections(ctx, s)
+	if err != nil {
+		return cloud.Inventory{}, err
+	}
+	out := cloud.Inventory{ServiceState: serviceState(s, b), Connections: []cloud.Connection{}, Endpoints: []cloud.Endpoint{}}
+	for _, c := range all {
+		if c.State != cloud.StateDeleted {
+			out.Connections = append(out.Connections, c)
+		}
+	}
+	// Stable: connections without a time keep Azure's order.
+	slices.SortStableFunc(out.Connections, func(a, b cloud.Connection) int { return a.Created.Compare(b.Created) })
+	if len(services) > 0 {
+		if out.Endpoints, err = p.platformEndpoints(ctx, services); err != nil {
+			return cloud.Inventory{}, err
+		}
+	}
 	return out, nil
 }
 

@@ -117,6 +117,11 @@ func (p *Provider) ServiceState(ctx context.Context, ref cloud.EnvRef) (cloud.Se
 	if err != nil {
 		return cloud.ServiceState{}, err
 	}
+	return serviceState(s, b), nil
+}
+
+// serviceState is ServiceState of a service and balancer read already.
+func serviceState(s pls, b balancer) cloud.ServiceState {
 	var ports []int
 	for _, r := range b.lb.Properties.LoadBalancingRules {
 		if r == nil || r.Properties == nil || deref(r.Properties.FrontendPort) <= 0 {
@@ -135,7 +140,7 @@ func (p *Provider) ServiceState(ctx context.Context, ref cloud.EnvRef) (cloud.Se
 			}
 		}
 	}
-	return cloud.NewServiceState(ports, accounts), nil
+	return cloud.NewServiceState(ports, accounts)
 }
 
 // servesFrontend reports whether the service uses the frontend IP

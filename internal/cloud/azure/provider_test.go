@@ -2,6 +2,8 @@ package azure
 
 import (
 	"context"
+	"maps"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -58,7 +60,9 @@ func TestConformance(t *testing.T) {
 		assert.Equal(t, "pro", env.Plan)
 	})
 	t.Run("ports have NSG rules", func(t *testing.T) {
-		assert.Equal(t, []string{"allow-lb", "lw-allow-8080"}, m.Rules(plat.NSGID), "5432 was closed by the suite")
+		assert.Equal(t, []string{"allow-lb"}, m.Rules(plat.NSGID), "the suite's teardown closed its ports, rules too; the platform's own rule stays")
+		require.NoError(t, p.OpenPorts(context.Background(), ref, []int{8080}))
+		assert.Equal(t, []string{"allow-lb", "lw-allow-8080"}, m.Rules(plat.NSGID))
 	})
 }
 
@@ -283,4 +287,72 @@ func TestPlatformEndpointsCreatedFromTheTag(t *testing.T) {
 	require.NoError(t, err)
 	require.Len(t, eps, 1)
 	assert.Equal(t, byAlias.ID, eps[0].ID, "by the alias it was created with")
+}
+
+// Inventory reads everything with one call per kind of thing, whatever
+// the number of subscriptions and services, and writes nothing.
+func TestInventoryCost(t *testing.T) {
+	p, m, tr, plat := setup(t)
+	ctx := context.Background()
+	const other = "00000000-1111-2222-3333-000000000000"
+	require.NoError(t, p.OpenPorts(ctx, ref, []int{5432}))
+	var conns []string
+	for _, sub := range []string{customer, other} {
+		require.NoError(t, p.AllowAccount(ctx, ref, sub))
+		id, err := m.CreateEndpoint(sub, plat.Alias)
+		require.NoError(t, err)
+		conns = append(conns, id)
+	}
+	clock := time.Date(2026, 11, 21, 10, 0, 0, 0, time.UTC)
+	p.now = func() time.Time { clock = clock.Add(time.Minute); return clock }
+	var eps []string
+	for i, s := range []string{customerService, customerAlias} {
+		require.NoError(t, m.Grant(customer, s, aztest.PlatformSubscription, nil))
+		ep, err := p.CreateEndpoint(ctx, cloud.EndpointSpec{Env: ref, Service: s, Token: "inventory-" + strconv.Itoa(i)})
+		require.NoError(t, err)
+		eps = append(eps, ep.ID)
+	}
+
+	before := maps.Clone(tr.Calls)
+	inv, err := p.Inventory(ctx, ref, []string{customerService, customerAlias})
+	require.NoError(t, err)
+	assert.Equal(t, map[string]int{
+		"GET privateLinkServices":        2, // the service, looked up once: one list per configured group, up to its own
+		"GET loadBalancers":              1,
+		"GET privateEndpointConnections": 1, // every subscription's, in one listing
+		"GET privateEndpoints":           1, // both services, in one listing
+	}, since(tr.Calls, before))
+	require.Len(t, inv.Connections, 2)
+	assert.Equal(t, conns, []string{inv.Connections[0].ID, inv.Connections[1].ID}, "in the order they were made")
+	assert.Equal(t, []string{customer, other}, []string{inv.Connections[0].Account, inv.Connections[1].Account}, "owners in lower case")
+	require.Len(t, inv.Endpoints, 2)
+	assert.Equal(t, []string{eps[1], eps[0]}, []string{inv.Endpoints[0].ID, inv.Endpoints[1].ID}, "newest first")
+	assert.Equal(t, []int{5432}, inv.OpenPorts)
+	assert.Equal(t, []string{other, customer}, inv.Accounts)
+
+	before = maps.Clone(tr.Calls)
+	inv, err = p.Inventory(ctx, ref, nil)
+	require.NoError(t, err)
+	assert.Zero(t, since(tr.Calls, before)["GET privateEndpoints"], "no service asked about: no listing of endpoints")
+	assert.Empty(t, inv.Endpoints)
+
+	tr.RetryAfter = 0
+	tr.Throttle("privateEndpointConnections", 10)
+	_, err = p.Inventory(ctx, ref, nil)
+	assert.Equal(t, cloud.Retryable, cloud.KindOf(err), "throttled beyond the SDK's budget: %v", err)
+	missing := ref
+	missing.Project = "nosuchproject1"
+	_, err = p.Inventory(ctx, missing, nil)
+	assert.True(t, cloud.IsNotFound(err), "got %v", err)
+}
+
+// since is what was called since before, leaving out what was not.
+func since(now, before map[string]int) map[string]int {
+	out := map[string]int{}
+	for call, n := range now {
+		if d := n - before[call]; d != 0 {
+			out[call] = d
+		}
+	}
+	return out
 }

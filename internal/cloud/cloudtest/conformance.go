@@ -100,6 +100,10 @@ func Run(t *testing.T, h Harness) {
 	})
 
 	var connID string
+	// Connections the customer deleted (left out of Inventory) and one the
+	// platform rejected (listed, closed).
+	var deletedIDs []string
+	var rejectedID string
 	t.Run("allow, connect, accept", func(t *testing.T) {
 		require.NoError(t, p.AllowAccount(ctx, h.Env, h.Account))
 		require.NoError(t, p.AllowAccount(ctx, h.Env, h.Account), "allowing twice is success")
@@ -144,6 +148,7 @@ func Run(t *testing.T, h Harness) {
 		require.Len(t, conns, 1)
 		assert.Equal(t, theirs, conns[0].ID)
 		require.NoError(t, h.Customer.DeleteEndpoint(h.Other, theirs))
+		deletedIDs = append(deletedIDs, theirs)
 		require.NoError(t, p.RevokeAccount(ctx, h.Env, h.Other))
 	})
 
@@ -155,6 +160,7 @@ func Run(t *testing.T, h Harness) {
 	t.Run("reject is final and repeatable", func(t *testing.T) {
 		id, err := h.Customer.CreateEndpoint(h.Account, env.ServiceName)
 		require.NoError(t, err)
+		rejectedID = id
 		require.NoError(t, p.RejectConnections(ctx, h.Env, []string{id}, "not the customer's account"))
 		require.NoError(t, p.RejectConnections(ctx, h.Env, []string{id}, "not the customer's account"), "rejecting twice is harmless")
 		assert.Equal(t, cloud.StateRejected, stateOf(t, p, h, id))
@@ -167,6 +173,7 @@ func Run(t *testing.T, h Harness) {
 		id, err := h.Customer.CreateEndpoint(h.Account, env.ServiceName)
 		require.NoError(t, err)
 		require.NoError(t, h.Customer.DeleteEndpoint(h.Account, id))
+		deletedIDs = append(deletedIDs, id)
 		err = p.AcceptConnections(ctx, h.Env, []string{id})
 		assert.True(t, cloud.IsNotFound(err), "got %v", err)
 		assert.ErrorContains(t, err, "customer deleted", "the message says what happened")
@@ -249,6 +256,67 @@ func Run(t *testing.T, h Harness) {
 		}, "the accepted endpoint becomes available with a DNS name")
 	})
 
+	// What the live link's health checks, changes and teardown plan from:
+	// the ports and accounts opened again, the customer's accepted
+	// connection and the platform's accepted endpoint all exist now.
+	var otherEndpoint, theirs string
+	t.Run("inventory matches what was created", func(t *testing.T) {
+		require.NoError(t, p.OpenPorts(ctx, h.Env, h.Ports))
+		require.NoError(t, p.AllowAccount(ctx, h.Env, h.Account))
+		require.NotEmpty(t, rejectedID)
+		require.Len(t, deletedIDs, 2)
+
+		inv := inventory(t, p, h, []string{h.CustomerService})
+		assert.Equal(t, sortedInts(h.Ports), inv.OpenPorts, "exactly the ports opened")
+		assert.Equal(t, []string{strings.ToLower(h.Account)}, inv.Accounts, "exactly the account allowed")
+		assert.Equal(t, serviceState(t, p, h), inv.ServiceState, "what the service allows, as ServiceState reads it")
+
+		require.Equal(t, []string{connID, rejectedID}, connIDs(inv.Connections),
+			"every connection but those the customer deleted (%v), rejected ones too, oldest first", deletedIDs)
+		accepted := inv.Connections[0]
+		assert.Equal(t, strings.ToLower(h.Account), strings.ToLower(accepted.Account), "the owner account")
+		assert.Equal(t, cloud.StateAvailable, accepted.State)
+		assert.Equal(t, cloud.StateRejected, inv.Connections[1].State)
+		own, err := p.Connections(ctx, h.Env, h.Account)
+		require.NoError(t, err)
+		for _, c := range own {
+			if c.ID == connID {
+				assert.Equal(t, c, accepted, "the owner named as Connections names it")
+			}
+		}
+
+		require.Equal(t, []string{endpoint.ID}, ids(inv.Endpoints), "the platform's endpoint into the service asked about")
+		assert.Equal(t, cloud.StateAvailable, inv.Endpoints[0].State)
+		assert.True(t, strings.EqualFold(h.CustomerService, inv.Endpoints[0].Service), "into %s: %s", h.CustomerService, inv.Endpoints[0].Service)
+		assert.Equal(t, platformEndpoints(t, p, h, h.CustomerService), inv.Endpoints, "the endpoints as PlatformEndpoints lists them")
+		assert.Equal(t, inv, inventory(t, p, h, []string{h.CustomerService}), "reading again finds the same: Inventory changes nothing")
+
+		none := inventory(t, p, h, nil)
+		assert.Empty(t, none.Endpoints, "no service asked about: no endpoints")
+		assert.Equal(t, inv.ServiceState, none.ServiceState)
+		assert.Equal(t, inv.Connections, none.Connections)
+
+		// An endpoint into a service not asked about is not reported.
+		other, err := p.CreateEndpoint(ctx, cloud.EndpointSpec{Env: h.Env, Service: h.OtherCustomerService, Token: "conformance-inventory"})
+		require.NoError(t, err)
+		otherEndpoint = other.ID
+		assert.Equal(t, []string{endpoint.ID}, ids(inventory(t, p, h, []string{h.CustomerService}).Endpoints), "not the endpoint into another service")
+		assert.Equal(t, []string{other.ID}, ids(inventory(t, p, h, []string{h.OtherCustomerService}).Endpoints))
+		both := inventory(t, p, h, []string{h.CustomerService, h.OtherCustomerService})
+		assert.Equal(t, []string{other.ID, endpoint.ID}, ids(both.Endpoints), "several services at once, newest first")
+
+		// A connection from another account is listed, with its owner.
+		require.NoError(t, p.AllowAccount(ctx, h.Env, h.Other))
+		theirs, err = h.Customer.CreateEndpoint(h.Other, env.ServiceName)
+		require.NoError(t, err)
+		inv = inventory(t, p, h, []string{h.CustomerService})
+		assert.Equal(t, sortedStrings([]string{strings.ToLower(h.Account), strings.ToLower(h.Other)}), inv.Accounts)
+		require.Equal(t, []string{connID, rejectedID, theirs}, connIDs(inv.Connections), "whatever the owner, oldest first")
+		assert.Equal(t, strings.ToLower(h.Other), strings.ToLower(inv.Connections[2].Account), "owned by the other account")
+		assert.Equal(t, cloud.StatePendingAcceptance, inv.Connections[2].State)
+		assert.Equal(t, strings.ToLower(h.Account), strings.ToLower(inv.Connections[0].Account), "still the first account's")
+	})
+
 	t.Run("the customer rejects a reverse endpoint", func(t *testing.T) {
 		ep, err := p.CreateEndpoint(ctx, cloud.EndpointSpec{Env: h.Env, Service: h.CustomerService, Token: "conformance-2"})
 		require.NoError(t, err)
@@ -275,6 +343,99 @@ func Run(t *testing.T, h Harness) {
 			return err == nil && !slices.Contains(ids(eps), endpoint.ID)
 		}, "a deleted endpoint is no longer listed")
 	})
+
+	// Teardown plans from Inventory alone, in the safe order: the
+	// platform's endpoints first, then every customer connection rejected,
+	// the accounts revoked, the ports closed; Inventory then proves
+	// nothing is left. "Nothing" is honest per cloud: a rejected
+	// connection stays listed (AWS keeps it until the customer deletes
+	// their endpoint, Azure until the private endpoint goes), so what
+	// must be gone is every connection that is not closed.
+	t.Run("teardown leaves nothing", func(t *testing.T) {
+		services := []string{h.CustomerService, h.OtherCustomerService}
+		plan := inventory(t, p, h, services)
+		require.NotEmpty(t, otherEndpoint)
+		require.NotEmpty(t, theirs)
+		assert.Subset(t, ids(plan.Endpoints), []string{otherEndpoint}, "the plan finds the endpoints left behind")
+		assert.NotContains(t, ids(plan.Endpoints), endpoint.ID, "the endpoint deleted already is not planned again")
+		assert.Subset(t, connIDs(plan.Connections), []string{connID, theirs}, "the plan finds every account's connections")
+
+		for _, ep := range plan.Endpoints {
+			require.NoError(t, p.DeleteEndpoint(ctx, h.Env, ep.ID), "delete %s", ep.ID)
+		}
+		var open []string
+		for _, c := range plan.Connections {
+			if !c.State.Terminal() {
+				open = append(open, c.ID)
+			}
+		}
+		assert.Subset(t, open, []string{connID, theirs}, "the accepted and the pending connection are to reject")
+		require.NoError(t, p.RejectConnections(ctx, h.Env, open, "the link is torn down"))
+		for _, a := range plan.Accounts {
+			require.NoError(t, p.RevokeAccount(ctx, h.Env, a), "revoke %s", a)
+		}
+		require.NoError(t, p.ClosePorts(ctx, h.Env, h.Ports))
+
+		eventually(t, func() bool {
+			inv, err := p.Inventory(ctx, h.Env, services)
+			return err == nil && len(inv.Endpoints) == 0
+		}, "the platform's endpoints are gone (deleting takes a while on a cloud)")
+		after := inventory(t, p, h, services)
+		assert.Empty(t, after.Endpoints, "no platform endpoint left")
+		assert.Empty(t, after.Accounts, "no account allowed")
+		for _, port := range h.Ports {
+			assert.NotContains(t, after.OpenPorts, port, "port %d closed", port)
+		}
+		for _, c := range after.Connections {
+			assert.True(t, c.State.Terminal(), "connection %s of %s is %s: nothing may be left pending or available", c.ID, c.Account, c.State)
+			assert.NotContains(t, []cloud.State{cloud.StatePendingAcceptance, cloud.StateProvisioning, cloud.StateAvailable}, c.State)
+		}
+		for _, id := range []string{connID, theirs} {
+			if i := slices.Index(connIDs(after.Connections), id); i >= 0 {
+				assert.Equal(t, cloud.StateRejected, after.Connections[i].State, "%s was rejected", id)
+			}
+		}
+	})
+}
+
+// inventory reads the inventory and checks what holds of every one: sorted
+// state, nothing deleted, connections oldest first, endpoints newest first.
+func inventory(t *testing.T, p cloud.Provider, h Harness, services []string) cloud.Inventory {
+	t.Helper()
+	inv, err := p.Inventory(context.Background(), h.Env, services)
+	require.NoError(t, err)
+	assert.True(t, slices.IsSorted(inv.OpenPorts), "ports sorted: %v", inv.OpenPorts)
+	assert.True(t, slices.IsSorted(inv.Accounts), "accounts sorted: %v", inv.Accounts)
+	for _, c := range inv.Connections {
+		assert.NotEqual(t, cloud.StateDeleted, c.State, "%s: deleted connections are left out", c.ID)
+		assert.NotEmpty(t, c.Account, "%s: every connection names its owner", c.ID)
+	}
+	assert.True(t, slices.IsSortedFunc(inv.Connections, func(a, b cloud.Connection) int { return a.Created.Compare(b.Created) }), "connections oldest first")
+	for _, ep := range inv.Endpoints {
+		assert.NotEqual(t, cloud.StateDeleted, ep.State, "%s: deleted endpoints are left out", ep.ID)
+	}
+	assert.True(t, slices.IsSortedFunc(inv.Endpoints, func(a, b cloud.Endpoint) int { return b.Created.Compare(a.Created) }), "endpoints newest first")
+	return inv
+}
+
+func connIDs(conns []cloud.Connection) []string {
+	out := []string{}
+	for _, c := range conns {
+		out = append(out, c.ID)
+	}
+	return out
+}
+
+func sortedInts(s []int) []int {
+	out := slices.Clone(s)
+	slices.Sort(out)
+	return out
+}
+
+func sortedStrings(s []string) []string {
+	out := slices.Clone(s)
+	slices.Sort(out)
+	return out
 }
 
 func serviceState(t *testing.T, p cloud.Provider, h Harness) cloud.ServiceState {

@@ -186,21 +186,25 @@ func (c *Cloud) RevokeAccount(_ context.Context, ref cloud.EnvRef, account strin
 // and the accounts its service allows, read back from their principals.
 func (c *Cloud) ServiceState(_ context.Context, ref cloud.EnvRef) (cloud.ServiceState, error) {
 	var out cloud.ServiceState
-	err := c.view(func(st *state) error {
-		e, svc, err := st.platformService(ref)
-		if err != nil {
-			return err
-		}
-		var accounts []string
-		for _, p := range svc.Allowed {
-			if a, ok := accountOf(ref.Cloud, p); ok {
-				accounts = append(accounts, a)
-			}
-		}
-		out = cloud.NewServiceState(e.OpenPorts, accounts)
-		return nil
+	err := c.view(func(st *state) (err error) {
+		out, err = st.serviceState(ref)
+		return err
 	})
 	return out, err
+}
+
+func (st *state) serviceState(ref cloud.EnvRef) (cloud.ServiceState, error) {
+	e, svc, err := st.platformService(ref)
+	if err != nil {
+		return cloud.ServiceState{}, err
+	}
+	var accounts []string
+	for _, p := range svc.Allowed {
+		if a, ok := accountOf(ref.Cloud, p); ok {
+			accounts = append(accounts, a)
+		}
+	}
+	return cloud.NewServiceState(e.OpenPorts, accounts), nil
 }
 
 // Connections implements cloud.Provider.
@@ -214,14 +218,71 @@ func (c *Cloud) Connections(_ context.Context, ref cloud.EnvRef, account string)
 		for _, ep := range st.Endpoints {
 			// The owner is checked here, not trusted to a filter, as on
 			// every provider; Azure subscriptions compare in lower case.
-			if key(ep.Service) == key(e.ServiceName) && !ep.Platform && ep.Owner == normalizeAccount(ref.Cloud, account) {
-				out = append(out, cloud.Connection{ID: ep.ID, Account: ep.Owner, State: ep.State, Created: ep.Created})
+			if ep.connectsTo(e) && ep.Owner == normalizeAccount(ref.Cloud, account) {
+				out = append(out, ep.connection())
 			}
 		}
 		return nil
 	})
-	slices.SortFunc(out, func(a, b cloud.Connection) int { return a.Created.Compare(b.Created) })
+	oldestFirst(out)
 	return out, err
+}
+
+// connectsTo reports whether ep is a customer's endpoint to e's service.
+func (ep *endpoint) connectsTo(e *environment) bool {
+	return !ep.Platform && key(ep.Service) == key(e.ServiceName)
+}
+
+func (ep *endpoint) connection() cloud.Connection {
+	return cloud.Connection{ID: ep.ID, Account: ep.Owner, State: ep.State, Created: ep.Created}
+}
+
+// intoService reports whether ep is one of the platform's endpoints on
+// cloudName into the customer service named (in any case).
+func (ep *endpoint) intoService(cloudName, service string) bool {
+	return ep.Platform && ep.Cloud == cloudName && key(ep.Service) == key(service)
+}
+
+// oldestFirst orders connections by creation, then by ID, so that the
+// order is stable.
+func oldestFirst(conns []cloud.Connection) {
+	slices.SortFunc(conns, func(a, b cloud.Connection) int {
+		if c := a.Created.Compare(b.Created); c != 0 {
+			return c
+		}
+		return strings.Compare(a.ID, b.ID)
+	})
+}
+
+// Inventory implements cloud.Provider: one read of the state, under one
+// lock, so that what it reports existed together.
+func (c *Cloud) Inventory(_ context.Context, ref cloud.EnvRef, services []string) (cloud.Inventory, error) {
+	out := cloud.Inventory{Connections: []cloud.Connection{}, Endpoints: []cloud.Endpoint{}}
+	err := c.view(func(st *state) error {
+		e, err := st.env(ref)
+		if err != nil {
+			return err
+		}
+		if out.ServiceState, err = st.serviceState(ref); err != nil {
+			return err
+		}
+		for _, ep := range st.Endpoints {
+			switch {
+			case ep.State == cloud.StateDeleted:
+			case ep.connectsTo(e):
+				out.Connections = append(out.Connections, ep.connection())
+			case slices.ContainsFunc(services, func(s string) bool { return ep.intoService(ref.Cloud, s) }):
+				out.Endpoints = append(out.Endpoints, ep.public())
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return cloud.Inventory{}, err
+	}
+	oldestFirst(out.Connections)
+	cloud.NewestFirst(out.Endpoints)
+	return out, nil
 }
 
 // connection finds a connection to ref's platform service: nil when there
@@ -382,7 +443,7 @@ func (c *Cloud) PlatformEndpoints(_ context.Context, ref cloud.EnvRef, service s
 	var out []cloud.Endpoint
 	err := c.view(func(st *state) error {
 		for _, ep := range st.Endpoints {
-			if ep.Platform && ep.Cloud == ref.Cloud && key(ep.Service) == key(service) && ep.State != cloud.StateDeleted {
+			if ep.intoService(ref.Cloud, service) && ep.State != cloud.StateDeleted {
 				out = append(out, ep.public())
 			}
 		}

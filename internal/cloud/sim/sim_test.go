@@ -281,3 +281,125 @@ func TestAcceptingADeletedConnectionSaysTheCustomerDeletedIt(t *testing.T) {
 	err = c.AcceptConnections(ctx, cloud.EnvRef{Cloud: "aws", Project: "nosuchproject1", Environment: "production"}, []string{ep.ID})
 	assert.ErrorContains(t, err, "has no production environment", "a missing environment is not a deleted connection")
 }
+
+// Inventory reads one environment: not another environment's connections,
+// not another cloud's endpoints, not what was deleted.
+func TestInventoryIsOneEnvironments(t *testing.T) {
+	c := newCloud(t)
+	ctx := context.Background()
+	now := time.Date(2026, 11, 21, 10, 0, 0, 0, time.UTC)
+	c.Now = func() time.Time { now = now.Add(time.Minute); return now }
+	env := mustEnv(t, c)
+	staging := cloud.EnvRef{Cloud: "aws", Region: "us-east-1", Project: "abcd1234efgh5", Environment: "staging"}
+	stagingEnv, err := c.Environment(ctx, staging)
+	require.NoError(t, err)
+	const svc = "com.amazonaws.vpce.us-east-1.vpce-svc-0123456789abcdef0"
+
+	require.NoError(t, c.OpenPorts(ctx, prodAWS, []int{3306}))
+	for _, a := range []string{"123456789012", "999999999999"} {
+		require.NoError(t, c.AllowAccount(ctx, prodAWS, a))
+		require.NoError(t, c.AllowAccount(ctx, staging, a))
+	}
+	first, err := c.Customer("aws", "999999999999").CreateEndpoint(env.ServiceName)
+	require.NoError(t, err)
+	second, err := c.Customer("aws", "123456789012").CreateEndpoint(env.ServiceName)
+	require.NoError(t, err)
+	gone, err := c.Customer("aws", "123456789012").CreateEndpoint(env.ServiceName)
+	require.NoError(t, err)
+	require.NoError(t, c.Customer("aws", "123456789012").DeleteEndpoint(gone.ID))
+	_, err = c.Customer("aws", "123456789012").CreateEndpoint(stagingEnv.ServiceName)
+	require.NoError(t, err)
+
+	cu := c.Customer("aws", "123456789012")
+	require.NoError(t, cu.Grant(svc, env.Principal, []int{15432}))
+	ep, err := c.CreateEndpoint(ctx, cloud.EndpointSpec{Env: prodAWS, Service: svc, Token: "t1"})
+	require.NoError(t, err)
+	deleted, err := c.CreateEndpoint(ctx, cloud.EndpointSpec{Env: prodAWS, Service: svc, Token: "t2"})
+	require.NoError(t, err)
+	require.NoError(t, c.DeleteEndpoint(ctx, prodAWS, deleted.ID))
+
+	inv, err := c.Inventory(ctx, prodAWS, []string{strings.ToUpper(svc)})
+	require.NoError(t, err)
+	assert.Equal(t, []int{3306}, inv.OpenPorts)
+	assert.Equal(t, []string{"123456789012", "999999999999"}, inv.Accounts)
+	require.Len(t, inv.Connections, 2, "not the deleted one, not staging's: %+v", inv.Connections)
+	assert.Equal(t, cloud.Connection{ID: first.ID, Account: "999999999999", State: cloud.StatePendingAcceptance, Created: first.Created}, inv.Connections[0], "oldest first")
+	assert.Equal(t, second.ID, inv.Connections[1].ID)
+	require.Len(t, inv.Endpoints, 1, "not the deleted one: %+v", inv.Endpoints)
+	assert.Equal(t, ep.ID, inv.Endpoints[0].ID, "services named in any case")
+
+	az, err := c.Inventory(ctx, cloud.EnvRef{Cloud: "azure", Project: "azure1234abcd", Environment: "production"}, []string{svc})
+	require.NoError(t, err)
+	assert.Equal(t, cloud.Inventory{ServiceState: cloud.ServiceState{OpenPorts: []int{}, Accounts: []string{}},
+		Connections: []cloud.Connection{}, Endpoints: []cloud.Endpoint{}}, az, "nothing of AWS's; empty lists, not nil")
+
+	_, err = c.Inventory(ctx, cloud.EnvRef{Cloud: "aws", Project: "nosuchproject1", Environment: "production"}, nil)
+	assert.True(t, cloud.IsNotFound(err), "got %v", err)
+}
+
+// What a person does by hand on the platform's side: it shows as drift
+// and failing health, and a change that changes nothing says so.
+func TestByHandOnThePlatform(t *testing.T) {
+	c := newCloud(t)
+	ctx := context.Background()
+	require.NoError(t, c.OpenPorts(ctx, prodAWS, []int{3306, 2222}))
+	require.NoError(t, c.AllowAccount(ctx, prodAWS, "123456789012"))
+	op := c.ByHand(prodAWS)
+
+	require.NoError(t, op.BreakTarget(3306))
+	targets, err := c.TargetHealth(ctx, prodAWS, []int{3306, 2222})
+	require.NoError(t, err)
+	assert.False(t, targets[0].Healthy)
+	assert.Equal(t, "targets fail their health checks", targets[0].Reason)
+	assert.True(t, targets[1].Healthy, "the other port is untouched")
+	err = op.BreakTarget(3306)
+	assert.Equal(t, cloud.Conflict, cloud.KindOf(err), "broken already: %v", err)
+	err = op.BreakTarget(5432)
+	assert.Equal(t, cloud.NotFound, cloud.KindOf(err), "not open: %v", err)
+	assert.ErrorContains(t, err, "port 5432 is not open")
+
+	require.NoError(t, op.RepairTarget(3306))
+	targets, err = c.TargetHealth(ctx, prodAWS, []int{3306})
+	require.NoError(t, err)
+	assert.True(t, targets[0].Healthy, "healthy again: %s", targets[0].Reason)
+	err = op.RepairTarget(3306)
+	assert.ErrorContains(t, err, "are not broken (none is)")
+
+	require.NoError(t, op.ClosePort(2222))
+	st, err := c.ServiceState(ctx, prodAWS)
+	require.NoError(t, err)
+	assert.Equal(t, []int{3306}, st.OpenPorts, "drift: the port is gone")
+	err = op.ClosePort(2222)
+	assert.Equal(t, cloud.NotFound, cloud.KindOf(err))
+	assert.ErrorContains(t, err, "port 2222 is not open on aws/us-east-1/abcd1234efgh5/production (open: [3306])")
+
+	conn, err := c.Customer("aws", "123456789012").CreateEndpoint(mustEnv(t, c).ServiceName)
+	require.NoError(t, err)
+	require.NoError(t, op.RevokeAccount("123456789012"))
+	st, err = c.ServiceState(ctx, prodAWS)
+	require.NoError(t, err)
+	assert.Empty(t, st.Accounts, "drift: the account is no longer allowed")
+	conns, err := c.Connections(ctx, prodAWS, "123456789012")
+	require.NoError(t, err)
+	require.Len(t, conns, 1)
+	assert.Equal(t, conn.ID, conns[0].ID, "the account's connection stays, as on the clouds")
+	assert.Equal(t, cloud.NotFound, cloud.KindOf(op.RevokeAccount("123456789012")), "revoked already")
+
+	az := cloud.EnvRef{Cloud: "azure", Project: "azure1234abcd", Environment: "production"}
+	require.NoError(t, c.AllowAccount(ctx, az, "00000000-1111-2222-3333-abcdefabcdef"))
+	require.NoError(t, c.ByHand(az).RevokeAccount("00000000-1111-2222-3333-ABCDEFABCDEF"), "subscriptions in any case")
+	st, err = c.ServiceState(ctx, az)
+	require.NoError(t, err)
+	assert.Empty(t, st.Accounts)
+
+	missing := c.ByHand(cloud.EnvRef{Cloud: "aws", Project: "nosuchproject1", Environment: "production"})
+	assert.True(t, cloud.IsNotFound(missing.ClosePort(3306)))
+	assert.True(t, cloud.IsNotFound(missing.BreakTarget(3306)))
+	assert.True(t, cloud.IsNotFound(missing.RevokeAccount("123456789012")))
+
+	// Another process sees what was done by hand: it is on disk.
+	require.NoError(t, op.BreakTarget(3306))
+	targets, err = Open(c.st.dir).TargetHealth(ctx, prodAWS, []int{3306})
+	require.NoError(t, err)
+	assert.False(t, targets[0].Healthy)
+}

@@ -38,6 +38,10 @@ func (x *Extension) serveCustomer(w http.ResponseWriter, r *http.Request) {
 			}
 		}
 		err = x.Grant(account, service, q.Get("principal"), ports)
+	case "endpoints":
+		reply.IDs = x.Endpoints(account, service)
+	case "revoke":
+		err = x.Revoke(account, service, q.Get("principal"))
 	case "pending":
 		reply.IDs = x.Pending(service)
 	case "accept":

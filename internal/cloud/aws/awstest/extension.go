@@ -8,6 +8,7 @@ import (
 	"encoding/xml"
 	"fmt"
 	"io"
+	"maps"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -124,6 +125,13 @@ func (x *Extension) CallCount(action string) int {
 	x.mu.Lock()
 	defer x.mu.Unlock()
 	return x.Calls[action]
+}
+
+// CallCounts returns how many calls of every action were made so far.
+func (x *Extension) CallCounts() map[string]int {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	return maps.Clone(x.Calls)
 }
 
 func (x *Extension) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -476,6 +484,34 @@ func (x *Extension) Grant(account, name, principal string, ports []int) error {
 			s.ports = append(s.ports, p)
 		}
 	}
+	return nil
+}
+
+// Endpoints lists a customer account's endpoints to a platform service
+// (by name) that are not deleted, as the customer's console shows them.
+func (x *Extension) Endpoints(account, serviceName string) []string {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	out := []string{}
+	for id, c := range x.conns {
+		if c.owner == account && c.serviceName == serviceName && c.state != "deleted" {
+			out = append(out, id)
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
+// Revoke removes a principal from the customer's endpoint service, as the
+// customer does in their console; endpoints already made stay as they are.
+func (x *Extension) Revoke(account, name, principal string) error {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	s := x.services[name]
+	if s == nil || s.owner != account {
+		return fmt.Errorf("account %s has no endpoint service %s", account, name)
+	}
+	s.allowed = slices.DeleteFunc(s.allowed, func(p string) bool { return p == principal })
 	return nil
 }
 
