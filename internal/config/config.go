@@ -112,6 +112,16 @@ type Policy struct {
 	WebUI string `json:"webUi"`
 	// SignedApprovals makes decisions carry a verified identity.
 	SignedApprovals SignedApprovals `json:"signedApprovals"`
+	// HealthEvery is how often a live link checks itself (default 1h).
+	HealthEvery Duration `json:"healthEvery"`
+	// HealthGrace is how long a live link may stay degraded before
+	// operators are escalated to (default 1h).
+	HealthGrace Duration `json:"healthGrace"`
+	// AutoRepairDrift repairs drift that restores the spec (a port closed
+	// or an account revoked by hand) at once, without gate repair-drift.
+	// Removing what is not in the spec, or accepting a connection, always
+	// waits for an approver.
+	AutoRepairDrift bool `json:"autoRepairDrift"`
 }
 
 // SignedApprovals is the policy for approvals that carry an OIDC ID token
@@ -229,6 +239,8 @@ func DefaultPolicy() Policy {
 		EscalateBusinessDaysBefore: 1,
 		ExpireAfter:                Duration(30 * 24 * time.Hour),
 		SignedApprovals:            SignedApprovals{}.WithDefaults(),
+		HealthEvery:                Duration(time.Hour),
+		HealthGrace:                Duration(time.Hour),
 	}
 }
 
@@ -315,6 +327,12 @@ func (c *Config) finish() error {
 	}
 	if p.ExpireAfter <= 0 {
 		p.ExpireAfter = def.ExpireAfter
+	}
+	if p.HealthEvery <= 0 {
+		p.HealthEvery = def.HealthEvery
+	}
+	if p.HealthGrace <= 0 {
+		p.HealthGrace = def.HealthGrace
 	}
 	if p.WebUI == "" {
 		p.WebUI = strings.TrimRight(c.UIURL, "/") + "/namespaces/" + c.Namespace

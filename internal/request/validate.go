@@ -33,38 +33,7 @@ const (
 // (Decode does it).
 func (r Request) Validate() Errors {
 	var es Errors
-	if r.Company == "" {
-		es.add("company", "", "is required", `set the customer's company name, e.g. "Acme Corp"; it titles the ticket`)
-	} else if len(r.Company) > 100 {
-		es.add("company", r.Company[:20]+"...", "is longer than 100 characters", "shorten it")
-	}
-	if r.Ticket != "" && !ticketRe.MatchString(r.Ticket) {
-		es.add("ticket", r.Ticket, "is not a ticket key", `use the tracker's key (e.g. "PL-0042" or "12345") or leave it empty to open one`)
-	}
-	switch {
-	case r.RequestedBy == "":
-		es.add("requestedBy", "", "is required", "set the requester's email; the requester cannot approve their own enablement")
-	case strings.ContainsAny(r.RequestedBy, " \t\n"):
-		es.add("requestedBy", r.RequestedBy, "contains spaces", "use the requester's email or username")
-	}
-	switch {
-	case r.ProjectID == "":
-		es.add("projectId", "", "is required", "set the platform project ID, e.g. abcd1234efgh5")
-	case !projectIDRe.MatchString(r.ProjectID):
-		es.add("projectId", r.ProjectID, "is not a project ID", "use 3-63 lowercase letters, digits or dashes, as the platform shows it")
-	}
-	switch r.Environment {
-	case EnvProduction, EnvStaging:
-	case "":
-		es.add("environment", "", "is required", `set "production" or "staging"`)
-	default:
-		es.add("environment", r.Environment, "cannot use PrivateLink", `only "production" and "staging" environments can; choose one of them`)
-	}
-	cloudOK := r.validateCloud(&es)
-	if cloudOK {
-		r.validateRegion(&es)
-		r.validateAccounts(&es)
-	}
+	cloudOK := r.validateLink(&es, "enablement")
 	r.validatePorts(&es, "services", r.Ports())
 	r.validateServiceNames(&es)
 	switch r.ConnectionType {
@@ -90,6 +59,53 @@ func (r Request) Validate() Errors {
 		es.add("connectionType", r.ConnectionType, "is not a connection type", `use "unidirectional" or "bidirectional"`)
 	}
 	return es
+}
+
+// validateLink checks what names a link and its customer: company, ticket,
+// requestedBy, projectId, environment, cloud, region and the customer's
+// accounts (what an enablement and an adoption share). It reports whether
+// the cloud is one the cloud-specific rules know. what names the request
+// in the requester's fix ("enablement", "adoption").
+func (r Request) validateLink(es *Errors, what string) bool {
+	if r.Company == "" {
+		es.add("company", "", "is required", `set the customer's company name, e.g. "Acme Corp"; it titles the ticket`)
+	} else if len(r.Company) > 100 {
+		es.add("company", r.Company[:20]+"...", "is longer than 100 characters", "shorten it")
+	}
+	if r.Ticket != "" && !ticketRe.MatchString(r.Ticket) {
+		es.add("ticket", r.Ticket, "is not a ticket key", `use the tracker's key (e.g. "PL-0042" or "12345") or leave it empty to open one`)
+	}
+	checkRequester(es, r.RequestedBy, what)
+	switch {
+	case r.ProjectID == "":
+		es.add("projectId", "", "is required", "set the platform project ID, e.g. abcd1234efgh5")
+	case !projectIDRe.MatchString(r.ProjectID):
+		es.add("projectId", r.ProjectID, "is not a project ID", "use 3-63 lowercase letters, digits or dashes, as the platform shows it")
+	}
+	switch r.Environment {
+	case EnvProduction, EnvStaging:
+	case "":
+		es.add("environment", "", "is required", `set "production" or "staging"`)
+	default:
+		es.add("environment", r.Environment, "cannot use PrivateLink", `only "production" and "staging" environments can; choose one of them`)
+	}
+	cloudOK := r.validateCloud(es)
+	if cloudOK {
+		r.validateRegion(es)
+		r.validateAccounts(es)
+	}
+	return cloudOK
+}
+
+// checkRequester checks requestedBy: required, an email or username
+// without spaces. what names the request the requester cannot approve.
+func checkRequester(es *Errors, v, what string) {
+	switch {
+	case v == "":
+		es.add("requestedBy", "", "is required", "set the requester's email; the requester cannot approve their own "+what)
+	case strings.ContainsAny(v, " \t\n"):
+		es.add("requestedBy", v, "contains spaces", "use the requester's email or username")
+	}
 }
 
 func (r Request) validateCloud(es *Errors) bool {
@@ -118,35 +134,51 @@ func (r Request) validateRegion(es *Errors) {
 }
 
 func (r Request) validateAccounts(es *Errors) {
+	checkAccount(es, r.Cloud, "customerAccount", r.CustomerAccount)
 	switch r.Cloud {
 	case CloudAWS:
-		switch {
-		case r.CustomerAccount == "":
-			es.add("customerAccount", "", "is required", "set the customer's 12-digit AWS account ID")
-		case !awsAccountRe.MatchString(r.CustomerAccount):
-			es.add("customerAccount", r.CustomerAccount, "is not an AWS account ID", "use the customer's 12-digit account ID, e.g. 123456789012")
-		}
 		if len(r.CustomerSubscriptions) > 0 {
 			es.add("customerSubscriptions", strings.Join(r.CustomerSubscriptions, ","), "is only for Azure", "remove it; on AWS the link is for one account")
 		}
 	case CloudAzure:
+		checkSubscriptions(es, "customerSubscriptions", r.CustomerSubscriptions)
+	}
+}
+
+// checkAccount checks one customer account of cloud, normalised: a
+// 12-digit AWS account ID, or an Azure subscription ID (a GUID).
+func checkAccount(es *Errors, cloud, field, v string) {
+	switch cloud {
+	case CloudAWS:
 		switch {
-		case r.CustomerAccount == "":
-			es.add("customerAccount", "", "is required", "set the customer's Azure subscription ID (a GUID)")
-		case !guidRe.MatchString(r.CustomerAccount):
-			es.add("customerAccount", r.CustomerAccount, "is not an Azure subscription ID", "use the subscription GUID, e.g. 00000000-1111-2222-3333-444444444444")
+		case v == "":
+			es.add(field, "", "is required", "set the customer's 12-digit AWS account ID")
+		case !awsAccountRe.MatchString(v):
+			es.add(field, v, "is not an AWS account ID", "use the customer's 12-digit account ID, e.g. 123456789012")
 		}
-		seen := map[string]bool{}
-		for i, s := range r.CustomerSubscriptions {
-			field := fmt.Sprintf("customerSubscriptions[%d]", i)
-			switch {
-			case !guidRe.MatchString(s):
-				es.add(field, s, "is not an Azure subscription ID", "use the subscription GUID")
-			case seen[s]:
-				es.add(field, s, "is listed twice", "list each subscription once")
-			}
-			seen[s] = true
+	case CloudAzure:
+		switch {
+		case v == "":
+			es.add(field, "", "is required", "set the customer's Azure subscription ID (a GUID)")
+		case !guidRe.MatchString(v):
+			es.add(field, v, "is not an Azure subscription ID", "use the subscription GUID, e.g. 00000000-1111-2222-3333-444444444444")
 		}
+	}
+}
+
+// checkSubscriptions checks extra Azure subscriptions, normalised: each a
+// GUID, each once.
+func checkSubscriptions(es *Errors, field string, subs []string) {
+	seen := map[string]bool{}
+	for i, s := range subs {
+		f := fmt.Sprintf("%s[%d]", field, i)
+		switch {
+		case !guidRe.MatchString(s):
+			es.add(f, s, "is not an Azure subscription ID", "use the subscription GUID")
+		case seen[s]:
+			es.add(f, s, "is listed twice", "list each subscription once")
+		}
+		seen[s] = true
 	}
 }
 
@@ -155,31 +187,50 @@ func (r Request) validatePorts(es *Errors, field string, ports []int) {
 		es.add("services", "", "is required", `list at least one service, e.g. [{"name": "mysql", "port": 3306}]`)
 		return
 	}
+	suffix := ""
+	if field == "services" {
+		suffix = ".port"
+	}
+	checkPorts(es, r.Cloud, ports, func(i int) string { return fmt.Sprintf("%s[%d]%s", field, i, suffix) })
+}
+
+// checkPorts checks ports for a link on cloud: each a TCP port, never SSH,
+// never HTTPS on Azure, each once. field names the i-th port.
+func checkPorts(es *Errors, cloud string, ports []int, field func(i int) string) {
 	seen := map[int]bool{}
 	for i, p := range ports {
-		f := fmt.Sprintf("%s[%d]", field, i)
-		if field == "services" {
-			f += ".port"
-		}
-		v := strconv.Itoa(p)
-		switch {
-		case p < 1 || p > 65535:
-			es.add(f, v, "is not a TCP port", "use a port from 1 to 65535")
-		case p == portSSH:
-			es.add(f, v, "is SSH, which is never offered over PrivateLink", "remove it; use the platform's SSH gateway instead")
-		case p == portHTTPS && r.Cloud == CloudAzure:
-			es.add(f, v, "is HTTPS, which Azure Private Link cannot carry here (the CDN's origin cloaking owns 443)", "remove it; customers reach HTTPS through the public CDN")
-		case seen[p]:
-			es.add(f, v, "is listed twice", "list each port once")
+		if prob, fix := portProblem(cloud, p); prob != "" {
+			es.add(field(i), strconv.Itoa(p), prob, fix)
+		} else if seen[p] {
+			es.add(field(i), strconv.Itoa(p), "is listed twice", "list each port once")
 		}
 		seen[p] = true
 	}
 }
 
+// portProblem says what is wrong with one port on cloud, if anything.
+func portProblem(cloud string, p int) (problem, fix string) {
+	switch {
+	case p < 1 || p > 65535:
+		return "is not a TCP port", "use a port from 1 to 65535"
+	case p == portSSH:
+		return "is SSH, which is never offered over PrivateLink", "remove it; use the platform's SSH gateway instead"
+	case p == portHTTPS && cloud == CloudAzure:
+		return "is HTTPS, which Azure Private Link cannot carry here (the CDN's origin cloaking owns 443)", "remove it; customers reach HTTPS through the public CDN"
+	}
+	return "", ""
+}
+
 func (r Request) validateServiceNames(es *Errors) {
+	checkServiceNames(es, r.Services, func(i int) string { return fmt.Sprintf("services[%d].name", i) })
+}
+
+// checkServiceNames checks the names of platform services, normalised:
+// each present, well formed and used once. field names the i-th name.
+func checkServiceNames(es *Errors, svcs []Service, field func(i int) string) {
 	seen := map[string]bool{}
-	for i, s := range r.Services {
-		f := fmt.Sprintf("services[%d].name", i)
+	for i, s := range svcs {
+		f := field(i)
 		switch {
 		case s.Name == "":
 			es.add(f, "", "is required", `name the service, e.g. "mysql"`)
@@ -203,13 +254,21 @@ func (r Request) validateCustomerService(es *Errors) {
 		es.add(field, "", "is required for a bidirectional link", fix)
 		return
 	}
-	switch r.Cloud {
+	checkCustomerService(es, r.Cloud, r.Region, field, v)
+}
+
+// checkCustomerService checks a customer endpoint service named for a link
+// on cloud in region, normalised and not empty: an AWS endpoint service
+// name in the region, or an Azure Private Link service resource ID or alias
+// (an alias in the region).
+func checkCustomerService(es *Errors, cloud, region, field, v string) {
+	switch cloud {
 	case CloudAWS:
 		m := awsServiceRe.FindStringSubmatch(v)
 		if m == nil {
 			es.add(field, v, "is not an AWS endpoint service name", "use the name the customer's VPC console shows: com.amazonaws.vpce.<region>.vpce-svc-<id>")
-		} else if awsRegionRe.MatchString(r.Region) && m[1] != r.Region {
-			es.add(field, v, "is in region "+m[1]+", not "+r.Region, "the customer's endpoint service must be in the platform's region; ask for a service in "+r.Region)
+		} else if awsRegionRe.MatchString(region) && m[1] != region {
+			es.add(field, v, "is in region "+m[1]+", not "+region, "the customer's endpoint service must be in the platform's region; ask for a service in "+region)
 		}
 	case CloudAzure:
 		if azureServiceIDRe.MatchString(v) {
@@ -218,8 +277,8 @@ func (r Request) validateCustomerService(es *Errors) {
 		m := azureAliasRe.FindStringSubmatch(v)
 		if m == nil {
 			es.add(field, v, "is not an Azure Private Link service", "use its resource ID (/subscriptions/<id>/resourceGroups/<rg>/providers/Microsoft.Network/privateLinkServices/<name>) or its alias (<name>.<guid>.<region>.azure.privatelinkservice)")
-		} else if azureRegionRe.MatchString(r.Region) && !strings.EqualFold(m[1], r.Region) {
-			es.add(field, v, "is in region "+strings.ToLower(m[1])+", not "+r.Region, "the customer's service must be in the platform's region")
+		} else if azureRegionRe.MatchString(region) && !strings.EqualFold(m[1], region) {
+			es.add(field, v, "is in region "+strings.ToLower(m[1])+", not "+region, "the customer's service must be in the platform's region")
 		}
 	}
 }
