@@ -7,7 +7,8 @@ TEMPORAL := $(BIN)/temporal
 # The search attributes the workflows set (workflows/messages.go); the
 # local dev server registers them. A test keeps this list in step.
 SEARCH_ATTRIBUTES := PrivateLinkProject PrivateLinkEnvironment PrivateLinkCloud \
-	PrivateLinkCustomerAccount PrivateLinkPhase PrivateLinkWaitingOn PrivateLinkTicket
+	PrivateLinkCustomerAccount PrivateLinkPhase PrivateLinkWaitingOn PrivateLinkTicket \
+	PrivateLinkConnectionType
 export LINKWRIGHT_SEARCH_ATTRIBUTE_FLAGS := $(foreach a,$(SEARCH_ATTRIBUTES),--search-attribute $(a)=Keyword)
 
 TEST_TIMEOUT ?= 20m

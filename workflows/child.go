@@ -26,8 +26,9 @@ import (
 //     together.
 const memoStatus = "status"
 
-// reverseView is what the reverse link records about itself.
-type reverseView struct {
+// childView is what a child (reverse link, change, teardown) records about
+// itself.
+type childView struct {
 	// Version grows with every report, so a late read never goes back.
 	Version      int            `json:"version"`
 	Phase        Phase          `json:"phase"`
@@ -39,10 +40,11 @@ type reverseView struct {
 	EndpointID   string         `json:"endpointId,omitempty"`
 	DNSName      string         `json:"dnsName,omitempty"`
 	Verification []probe.Result `json:"verification,omitempty"`
+	Plan         []PlanStep     `json:"plan,omitempty"`
 	Audit        []AuditEntry   `json:"audit"`
 }
 
-// childLink is the enablement's view of its running reverse link.
+// childLink is a parent's view of its running child.
 type childLink struct {
 	id, runID string
 	running   bool
@@ -54,23 +56,23 @@ type childLink struct {
 	audit []AuditEntry
 }
 
-// mirrorChild reads the reverse link's status whenever it says it changed,
-// until it ends.
-func (e *enablement) mirrorChild(ctx workflow.Context) {
+// mirror reads the child's status whenever it says it changed, until it
+// ends, and hands it to apply.
+func (c *core) mirror(ctx workflow.Context, ch *childLink, apply func(workflow.Context, childView)) {
 	for {
-		if err := workflow.Await(ctx, func() bool { return e.child.dirty || !e.child.running }); err != nil || !e.child.running {
+		if err := workflow.Await(ctx, func() bool { return ch.dirty || !ch.running }); err != nil || !ch.running {
 			return
 		}
-		e.child.dirty = false
-		e.syncChild(ctx)
+		ch.dirty = false
+		c.syncChild(ctx, ch, apply)
 	}
 }
 
-// syncChild reads the reverse link's status from its memo on the server
-// and shows it as this run's. A failed read changes nothing: the next
-// report, or the reverse link's result, brings the news.
-func (e *enablement) syncChild(ctx workflow.Context) {
-	if !e.child.running || e.child.runID == "" {
+// syncChild reads the child's status from its memo on the server and
+// hands it to apply when it is newer than what was shown. A failed read
+// changes nothing: the next report, or the child's result, brings the news.
+func (c *core) syncChild(ctx workflow.Context, ch *childLink, apply func(workflow.Context, childView)) {
+	if !ch.running || ch.runID == "" {
 		return
 	}
 	lctx := workflow.WithLocalActivityOptions(ctx, workflow.LocalActivityOptions{
@@ -78,19 +80,46 @@ func (e *enablement) syncChild(ctx workflow.Context) {
 		RetryPolicy:            &temporal.RetryPolicy{InitialInterval: 200 * time.Millisecond, MaximumAttempts: 5},
 	})
 	var raw json.RawMessage
-	err := workflow.ExecuteLocalActivity(lctx, a.ReadMemo, activities.Run{WorkflowID: e.child.id, RunID: e.child.runID, Field: memoStatus}).Get(ctx, &raw)
-	var v reverseView
-	if err != nil || len(raw) == 0 || json.Unmarshal(raw, &v) != nil || !e.child.running || v.Version <= e.child.version {
+	err := workflow.ExecuteLocalActivity(lctx, a.ReadMemo, activities.Run{WorkflowID: ch.id, RunID: ch.runID, Field: memoStatus}).Get(ctx, &raw)
+	var v childView
+	if err != nil || len(raw) == 0 || json.Unmarshal(raw, &v) != nil || !ch.running || v.Version <= ch.version {
 		return
 	}
-	e.child.version = v.Version
-	e.child.audit = v.Audit
+	ch.version = v.Version
+	ch.audit = v.Audit
+	apply(ctx, v)
+}
+
+// showReverse shows the reverse link's status as the enablement's.
+func (e *enablement) showReverse(ctx workflow.Context, v childView) {
 	e.st.Gate = v.Gate
 	e.st.ReverseEndpointID, e.st.ReverseDNSName, e.st.Verification = v.EndpointID, v.DNSName, v.Verification
 	e.st.Escalated = e.st.Escalated || v.Escalated
 	if !v.Phase.Ended() { // how the reverse link ended comes with its result
 		e.setPhase(ctx, v.Phase, v.WaitingOn, v.Next)
 	}
+}
+
+// reporter is a child's side: it records its status in its memo and tells
+// its parent to read it. The signal carries nothing: the parent trusts
+// only what it reads from this run's memo on the server.
+type reporter struct {
+	parent workflow.Execution
+	// version counts the reports, so the parent never reads one older than
+	// what it shows.
+	version int
+}
+
+func (r *reporter) report(ctx workflow.Context, c *core) {
+	r.version++
+	v := childView{Version: r.version, Phase: c.st.Phase, WaitingOn: c.st.WaitingOn, Since: c.st.Since, Next: c.st.Next, Gate: c.st.Gate,
+		Escalated: c.st.Escalated, EndpointID: c.st.ReverseEndpointID, DNSName: c.st.ReverseDNSName, Verification: c.st.Verification,
+		Plan: c.plan, Audit: c.st.Audit}
+	if err := workflow.UpsertMemo(ctx, map[string]any{memoStatus: v}); err != nil {
+		workflow.GetLogger(ctx).Warn("status not recorded in the memo", "error", err)
+		return
+	}
+	workflow.SignalExternalWorkflow(ctx, r.parent.ID, r.parent.RunID, signalReverseProgress, nil)
 }
 
 // status is the enablement's status with the reverse link's audit trail

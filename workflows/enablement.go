@@ -37,7 +37,7 @@ func PrivateLinkEnablement(ctx workflow.Context, raw json.RawMessage) (Result, e
 }
 
 type enablement struct {
-	core
+	*core
 	req      request.Request
 	env      cloud.Environment
 	ref      cloud.EnvRef
@@ -93,7 +93,7 @@ func (e *enablement) validate(ctx workflow.Context, raw json.RawMessage) error {
 	e.st.Company, e.st.Project, e.st.Environment, e.st.Cloud, e.st.Region = req.Company, req.ProjectID, req.Environment, req.Cloud, req.Region
 	e.st.ConnectionType, e.st.RequestedBy = req.ConnectionType, req.RequestedBy
 	e.upsert(ctx, SAProject.ValueSet(clip(req.ProjectID)), SAEnvironment.ValueSet(clip(req.Environment)),
-		SACloud.ValueSet(clip(req.Cloud)), SACustomerAccount.ValueSet(clip(req.CustomerAccount)))
+		SACloud.ValueSet(clip(req.Cloud)), SACustomerAccount.ValueSet(clip(req.CustomerAccount)), SAConnectionType.ValueSet(clip(req.ConnectionType)))
 
 	// The platform checks need one read-only cloud call: only a request
 	// whose own fields are valid gets it, so that a bad request (port 443 on
@@ -452,7 +452,7 @@ func (e *enablement) reverseLink(ctx workflow.Context) error {
 		return err
 	}
 	e.child = childLink{id: run.ID, runID: run.RunID, running: true}
-	workflow.Go(ctx, e.mirrorChild)
+	workflow.Go(ctx, func(ctx workflow.Context) { e.mirror(ctx, &e.child, e.showReverse) })
 	var res ReverseResult
 	err := f.Get(ctx, &res)
 	e.child.running = false
@@ -553,7 +553,12 @@ func (e *enablement) finish(ctx workflow.Context, err error) (Result, error) {
 		e.st.Outcome = OutcomeCompleted
 		e.audit(dctx, "linkwright", "completed", "")
 		e.setPhase(dctx, PhaseCompleted, WaitingOnNone, "nothing: the link is live")
-		return Result{Outcome: OutcomeCompleted, Status: e.status()}, nil
+		_ = workflow.Await(dctx, func() bool { return workflow.AllHandlersFinished(dctx) })
+		// Enablements that completed before the live link existed ended here.
+		if workflow.GetVersion(dctx, "continue-as-live", workflow.DefaultVersion, 1) == workflow.DefaultVersion {
+			return Result{Outcome: OutcomeCompleted, Status: e.status()}, nil
+		}
+		return Result{Outcome: OutcomeCompleted, Status: e.status()}, workflow.NewContinueAsNewError(dctx, LiveWorkflow, e.toLive(dctx))
 	case ctx.Err() != nil || (temporal.IsCanceledError(err) && !errors.As(err, &end)):
 		// Checked before the reverse link's outcome: its "cancelled" is
 		// then only the echo of this one.
@@ -601,4 +606,19 @@ func ports(ps []int) string {
 		s[i] = strconv.Itoa(p)
 	}
 	return strings.Join(s, ", ")
+}
+
+// toLive is what the live link starts from: the link's spec, its deadline
+// and the audit trail.
+func (e *enablement) toLive(ctx workflow.Context) LiveInput {
+	r := e.req
+	spec := Spec{Company: r.Company, RequestedBy: r.RequestedBy, Project: r.ProjectID, Environment: r.Environment, Cloud: r.Cloud, Region: r.Region,
+		ConnectionType: r.ConnectionType, Ticket: e.st.Ticket, TicketURL: e.st.TicketURL,
+		ServiceName: e.env.ServiceName, ServiceID: e.env.ServiceID, Principal: e.env.Principal, Plan: e.env.Plan,
+		Services: r.Services, Accounts: r.CustomerAccounts(), Connections: e.st.CustomerEndpoints,
+		Deadlines: []Deadline{{What: "enablement", Started: e.started, Target: e.st.Deadline, Done: workflow.Now(ctx), Escalate: e.st.Escalated}}}
+	if r.Bidirectional() && e.st.ReverseEndpointID != "" {
+		spec.Reverse = []ReverseConnection{{Service: r.CustomerEndpointService, Ports: r.CustomerServicePorts, EndpointID: e.st.ReverseEndpointID, DNSName: e.st.ReverseDNSName}}
+	}
+	return LiveInput{Spec: spec, Audit: e.status().Audit}
 }

@@ -8,37 +8,49 @@ import (
 	"go.temporal.io/sdk/workflow"
 )
 
-// setup registers the status query, the decision updates and the signals.
-// Updates check the payload's shape and signed identity in their validator
-// (a malformed or unsigned update is rejected and leaves no trace) and
-// decide authorisation in the handler, so that every refused attempt is in
-// the audit trail.
-func (e *enablement) setup(ctx workflow.Context) error {
-	if err := workflow.SetQueryHandler(ctx, QueryStatus, func() (Status, error) { return e.status(), nil }); err != nil {
+// decider is a workflow that takes human decisions: it checks a decision
+// in the update validator (shape and signed identity, which leave no trace
+// when refused) and decides authorisation where it acts on it, so that
+// every refused attempt is in the audit trail.
+type decider interface {
+	checkDecision(ctx workflow.Context, d decision) error
+	decide(ctx workflow.Context, d decision, via string) error
+	status() Status
+}
+
+// setDecisionHandlers registers the status query and approve, reject and
+// cancel as updates.
+func setDecisionHandlers(ctx workflow.Context, w decider) error {
+	if err := workflow.SetQueryHandler(ctx, QueryStatus, func() (Status, error) { return w.status(), nil }); err != nil {
 		return err
 	}
 	if err := workflow.SetUpdateHandlerWithOptions(ctx, Approve,
 		func(ctx workflow.Context, v Approval) (Status, error) {
-			err := e.decide(ctx, fromApproval(v), "update")
-			return e.status(), err
+			err := w.decide(ctx, fromApproval(v), "update")
+			return w.status(), err
 		},
-		workflow.UpdateHandlerOptions{Validator: func(ctx workflow.Context, v Approval) error { return e.checkDecision(ctx, fromApproval(v)) }}); err != nil {
+		workflow.UpdateHandlerOptions{Validator: func(ctx workflow.Context, v Approval) error { return w.checkDecision(ctx, fromApproval(v)) }}); err != nil {
 		return err
 	}
 	if err := workflow.SetUpdateHandlerWithOptions(ctx, Reject,
 		func(ctx workflow.Context, v Rejection) (Status, error) {
-			err := e.decide(ctx, fromRejection(v), "update")
-			return e.status(), err
+			err := w.decide(ctx, fromRejection(v), "update")
+			return w.status(), err
 		},
-		workflow.UpdateHandlerOptions{Validator: func(ctx workflow.Context, v Rejection) error { return e.checkDecision(ctx, fromRejection(v)) }}); err != nil {
+		workflow.UpdateHandlerOptions{Validator: func(ctx workflow.Context, v Rejection) error { return w.checkDecision(ctx, fromRejection(v)) }}); err != nil {
 		return err
 	}
-	if err := workflow.SetUpdateHandlerWithOptions(ctx, Cancel,
+	return workflow.SetUpdateHandlerWithOptions(ctx, Cancel,
 		func(ctx workflow.Context, v Cancellation) (Status, error) {
-			err := e.decide(ctx, fromCancellation(v), "update")
-			return e.status(), err
+			err := w.decide(ctx, fromCancellation(v), "update")
+			return w.status(), err
 		},
-		workflow.UpdateHandlerOptions{Validator: func(ctx workflow.Context, v Cancellation) error { return e.checkDecision(ctx, fromCancellation(v)) }}); err != nil {
+		workflow.UpdateHandlerOptions{Validator: func(ctx workflow.Context, v Cancellation) error { return w.checkDecision(ctx, fromCancellation(v)) }})
+}
+
+// setup registers the enablement's query, updates and signals.
+func (e *enablement) setup(ctx workflow.Context) error {
+	if err := setDecisionHandlers(ctx, e); err != nil {
 		return err
 	}
 	workflow.Go(ctx, e.signals)
@@ -53,7 +65,7 @@ func (e *enablement) decide(ctx workflow.Context, d decision, via string) error 
 	forward := d.Kind != Cancel && e.child.running && d.Gate == GateCreateReverseEndpoint
 	if forward {
 		e.refreshPolicy(ctx)
-		e.syncChild(ctx)
+		e.syncChild(ctx, &e.child, e.showReverse)
 	}
 	if err := e.admit(ctx, &d, via); err != nil {
 		return err
@@ -71,57 +83,91 @@ func (e *enablement) decide(ctx workflow.Context, d decision, via string) error 
 	return nil
 }
 
-// signals receives every signal for the life of the run. Payloads arrive
-// as raw JSON and are decoded here, so that a malformed one is recorded
-// and ignored instead of stalling the channel.
-func (e *enablement) signals(ctx workflow.Context) {
-	sel := workflow.NewSelector(ctx)
-	on := func(name string, handle func(raw json.RawMessage)) {
-		sel.AddReceive(workflow.GetSignalChannel(ctx, name), func(ch workflow.ReceiveChannel, _ bool) {
-			var raw json.RawMessage
-			ch.Receive(ctx, &raw)
-			handle(raw)
-		})
-	}
-	for _, name := range []string{SignalCustomerEndpointCreated, SignalCustomerAccessGranted, SignalCustomerConnectionAccepted} {
-		on(name, func(raw json.RawMessage) {
-			var v CustomerEvent
-			_ = json.Unmarshal(raw, &v) // the payload is optional
-			e.customerSignal(ctx, name, v.Detail)
-		})
-	}
-	on(SignalCustomerVerified, func(raw json.RawMessage) {
-		var v CustomerVerified
-		if err := strictJSON(raw, &v); err != nil {
-			e.audit(ctx, "customer", SignalCustomerVerified+" refused (signal)", `payload must be {"ok": true|false, "detail": "..."}: `+err.Error())
+// signalLoop receives signals for the life of a run. Payloads arrive as
+// raw JSON and are decoded by each handler, so that a malformed one is
+// recorded and ignored instead of stalling the channel.
+type signalLoop struct {
+	ctx workflow.Context
+	sel workflow.Selector
+}
+
+func newSignalLoop(ctx workflow.Context) *signalLoop {
+	return &signalLoop{ctx: ctx, sel: workflow.NewSelector(ctx)}
+}
+
+func (s *signalLoop) on(name string, handle func(raw json.RawMessage)) {
+	s.sel.AddReceive(workflow.GetSignalChannel(s.ctx, name), func(ch workflow.ReceiveChannel, _ bool) {
+		var raw json.RawMessage
+		ch.Receive(s.ctx, &raw)
+		handle(raw)
+	})
+}
+
+// decisions takes approve, reject and cancel as signals too.
+func (s *signalLoop) decisions(c *core, w decider) {
+	take := func(invalid error, d decision) {
+		if invalid != nil {
+			c.audit(s.ctx, normalize(d.Approver), d.what()+" refused (signal)", d.Kind+": the payload is not valid JSON for it: "+invalid.Error())
 			return
 		}
-		e.verified = &v
-		e.customerSignal(ctx, SignalCustomerVerified, fmt.Sprintf("ok=%t %s", v.OK, v.Detail))
-	})
-	on(Approve, func(raw json.RawMessage) {
+		if err := w.decide(s.ctx, d, "signal"); err != nil {
+			workflow.GetLogger(s.ctx).Info("decision refused", "kind", d.Kind, "approver", d.Approver, "error", err)
+		}
+	}
+	s.on(Approve, func(raw json.RawMessage) {
 		var v Approval
-		e.signalDecision(ctx, strictJSON(raw, &v), fromApproval(v))
+		take(strictJSON(raw, &v), fromApproval(v))
 	})
-	on(Reject, func(raw json.RawMessage) {
+	s.on(Reject, func(raw json.RawMessage) {
 		var v Rejection
-		e.signalDecision(ctx, strictJSON(raw, &v), fromRejection(v))
+		take(strictJSON(raw, &v), fromRejection(v))
 	})
-	on(Cancel, func(raw json.RawMessage) {
+	s.on(Cancel, func(raw json.RawMessage) {
 		var v Cancellation
-		e.signalDecision(ctx, strictJSON(raw, &v), fromCancellation(v))
+		take(strictJSON(raw, &v), fromCancellation(v))
 	})
+}
+
+// customer takes the customer's signals: handle runs for each.
+func (s *signalLoop) customer(c *core, handle func(name, detail string), verified func(v CustomerVerified)) {
+	for _, name := range []string{SignalCustomerEndpointCreated, SignalCustomerAccessGranted, SignalCustomerConnectionAccepted} {
+		s.on(name, func(raw json.RawMessage) {
+			var v CustomerEvent
+			_ = json.Unmarshal(raw, &v) // the payload is optional
+			handle(name, v.Detail)
+		})
+	}
+	s.on(SignalCustomerVerified, func(raw json.RawMessage) {
+		var v CustomerVerified
+		if err := strictJSON(raw, &v); err != nil {
+			c.audit(s.ctx, "customer", SignalCustomerVerified+" refused (signal)", `payload must be {"ok": true|false, "detail": "..."}: `+err.Error())
+			return
+		}
+		verified(v)
+		handle(SignalCustomerVerified, fmt.Sprintf("ok=%t %s", v.OK, v.Detail))
+	})
+}
+
+func (s *signalLoop) run() {
+	for {
+		s.sel.Select(s.ctx)
+	}
+}
+
+// signals receives every signal for the life of the enablement.
+func (e *enablement) signals(ctx workflow.Context) {
+	s := newSignalLoop(ctx)
+	s.customer(e.core, func(name, detail string) { e.customerSignal(ctx, name, detail) }, func(v CustomerVerified) { e.verified = &v })
+	s.decisions(e.core, e)
 	// The reverse link says its status changed. The signal carries nothing
 	// this run trusts: anyone could send it. It only makes this run read
 	// the reverse link's status from the server (syncChild).
-	on(signalReverseProgress, func(json.RawMessage) {
+	s.on(signalReverseProgress, func(json.RawMessage) {
 		if e.child.running {
 			e.child.dirty = true
 		}
 	})
-	for {
-		sel.Select(ctx)
-	}
+	s.run()
 }
 
 // strictJSON decodes a signal payload, refusing unknown fields.
@@ -132,18 +178,6 @@ func strictJSON(raw json.RawMessage, v any) error {
 	dec := json.NewDecoder(bytes.NewReader(raw))
 	dec.DisallowUnknownFields()
 	return dec.Decode(v)
-}
-
-// signalDecision handles a decision sent as a signal: an invalid one is
-// recorded and ignored.
-func (e *enablement) signalDecision(ctx workflow.Context, invalid error, d decision) {
-	if invalid != nil {
-		e.audit(ctx, normalize(d.Approver), d.what()+" refused (signal)", d.Kind+": the payload is not valid JSON for it: "+invalid.Error())
-		return
-	}
-	if err := e.decide(ctx, d, "signal"); err != nil {
-		workflow.GetLogger(ctx).Info("decision refused", "kind", d.Kind, "approver", d.Approver, "error", err)
-	}
 }
 
 // customerSignal records a fact from the customer and checks at once.

@@ -8,7 +8,9 @@ import (
 
 	"go.temporal.io/sdk/temporal"
 
+	"github.com/linkwright/linkwright/activities"
 	"github.com/linkwright/linkwright/internal/probe"
+	"github.com/linkwright/linkwright/internal/request"
 )
 
 // Task queue and workflow types.
@@ -16,6 +18,20 @@ const (
 	TaskQueue           = "privatelink"
 	EnablementWorkflow  = "PrivateLinkEnablement"
 	ReverseLinkWorkflow = "PrivateLinkReverseLink"
+	LiveWorkflow        = "PrivateLinkLive"
+	ChangeWorkflow      = "PrivateLinkChange"
+	TeardownWorkflow    = "PrivateLinkTeardown"
+)
+
+// On the live link: updates change (a request.Change) and teardown (a
+// request.Teardown), each answering a ChangeResult with the plan, and
+// test-connection (a TestConnection, answers a TestResult); signal
+// check-now runs a health check at once.
+const (
+	UpdateChange         = "change"
+	UpdateTeardown       = "teardown"
+	UpdateTestConnection = "test-connection"
+	SignalCheckNow       = "check-now"
 )
 
 // Signals relaying facts from the customer or the ticket. Each also makes
@@ -45,10 +61,18 @@ const (
 	// GateCreateReverseEndpoint: create the platform's endpoint into the
 	// customer's service (bidirectional only).
 	GateCreateReverseEndpoint = "create-reverse-endpoint"
+	// GateApplyChange: apply a change's plan.
+	GateApplyChange = "apply-change"
+	// GateTeardown: tear the link down.
+	GateTeardown = "teardown"
+	// GateRepairDrift: repair what a health check found differs from the spec.
+	GateRepairDrift = "repair-drift"
+	// GateAdopt: manage a link built by hand, as found in the cloud.
+	GateAdopt = "adopt"
 )
 
 // Gates lists every gate.
-var Gates = []string{GateAcceptConnection, GateCreateReverseEndpoint}
+var Gates = []string{GateAcceptConnection, GateCreateReverseEndpoint, GateApplyChange, GateTeardown, GateRepairDrift, GateAdopt}
 
 // Internal signals between the enablement and its reverse-link child.
 const (
@@ -66,10 +90,11 @@ var (
 	SAPhase           = temporal.NewSearchAttributeKeyKeyword("PrivateLinkPhase")
 	SAWaitingOn       = temporal.NewSearchAttributeKeyKeyword("PrivateLinkWaitingOn")
 	SATicket          = temporal.NewSearchAttributeKeyKeyword("PrivateLinkTicket")
+	SAConnectionType  = temporal.NewSearchAttributeKeyKeyword("PrivateLinkConnectionType")
 )
 
 // SearchAttributes is every search attribute, for registration.
-var SearchAttributes = []temporal.SearchAttributeKeyKeyword{SAProject, SAEnvironment, SACloud, SACustomerAccount, SAPhase, SAWaitingOn, SATicket}
+var SearchAttributes = []temporal.SearchAttributeKeyKeyword{SAProject, SAEnvironment, SACloud, SACustomerAccount, SAPhase, SAWaitingOn, SATicket, SAConnectionType}
 
 // Approval is the payload of approve.
 type Approval struct {
@@ -129,6 +154,14 @@ const (
 	PhaseAwaitingConfirmation Phase = "awaiting-customer-confirmation"
 	PhaseUndoing              Phase = "undoing"
 
+	// The live link.
+	PhaseReadingCloud Phase = "reading-cloud" // adoption, change and teardown plans
+	PhaseLive         Phase = "live"
+	PhaseDegraded     Phase = "degraded"
+	PhaseChanging     Phase = "changing"
+	PhaseTearingDown  Phase = "tearing-down"
+	PhaseTornDown     Phase = "torn-down"
+
 	PhaseCompleted Phase = "completed"
 	PhaseInvalid   Phase = "invalid"
 	PhaseRejected  Phase = "rejected"
@@ -140,7 +173,7 @@ const (
 // Ended reports whether the phase is final.
 func (p Phase) Ended() bool {
 	switch p {
-	case PhaseCompleted, PhaseInvalid, PhaseRejected, PhaseCancelled, PhaseExpired, PhaseFailed:
+	case PhaseCompleted, PhaseInvalid, PhaseRejected, PhaseCancelled, PhaseExpired, PhaseFailed, PhaseTornDown:
 		return true
 	}
 	return false
@@ -189,7 +222,12 @@ type Status struct {
 	Verification      []probe.Result `json:"verification,omitempty"`
 	Problems          []string       `json:"problems,omitempty"`
 	Outcome           string         `json:"outcome,omitempty"`
-	Audit             []AuditEntry   `json:"audit"`
+	// Spec and Health are the live link's (PrivateLinkLive).
+	Spec   *Spec   `json:"spec,omitempty"`
+	Health *Health `json:"health,omitempty"`
+	// Activity is the change or teardown running on the live link.
+	Activity string       `json:"activity,omitempty"`
+	Audit    []AuditEntry `json:"audit"`
 }
 
 // AuditEntry is one step or decision, in order.
@@ -214,4 +252,108 @@ const (
 	OutcomeExpired   = "expired"
 	// OutcomeFailed is a reverse link stopped by an error it cannot retry.
 	OutcomeFailed = "failed"
+	// OutcomeTornDown is a live link that was torn down.
+	OutcomeTornDown = "torn-down"
+	// OutcomeApplied is a change that was applied; OutcomePlanned a dry run.
+	OutcomeApplied = "applied"
+	OutcomePlanned = "planned"
 )
+
+// Spec is what a live link is meant to be: checked by every health check,
+// changed only by a change.
+type Spec struct {
+	Company     string `json:"company"`
+	RequestedBy string `json:"requestedBy"`
+	Project     string `json:"project"`
+	Environment string `json:"environment"`
+	Cloud       string `json:"cloud"`
+	Region      string `json:"region"`
+	// ConnectionType is unidirectional or bidirectional (bidirectional
+	// while it has reverse connections).
+	ConnectionType string `json:"connectionType"`
+	Ticket         string `json:"ticket,omitempty"`
+	TicketURL      string `json:"ticketUrl,omitempty"`
+	// ServiceName and ServiceID are the platform's endpoint service.
+	ServiceName string `json:"serviceName"`
+	ServiceID   string `json:"serviceId,omitempty"`
+	Principal   string `json:"principal,omitempty"`
+	Plan        string `json:"plan,omitempty"`
+	// Services are the platform ports open to the customer.
+	Services []request.Service `json:"services"`
+	// Accounts are the customer accounts (Azure subscriptions) allowed.
+	Accounts []string `json:"accounts"`
+	// Connections are the customer's accepted connections.
+	Connections []string `json:"connections,omitempty"`
+	// Reverse are the platform's endpoints into customer services.
+	Reverse []ReverseConnection `json:"reverse,omitempty"`
+	// Deadlines is the business-day target of every request the link
+	// went through, in order.
+	Deadlines []Deadline `json:"deadlines,omitempty"`
+}
+
+// ReverseConnection is one platform endpoint into a customer service.
+type ReverseConnection struct {
+	Service    string `json:"service"`
+	Ports      []int  `json:"ports"`
+	EndpointID string `json:"endpointId"`
+	DNSName    string `json:"dnsName"`
+}
+
+// Deadline is one request's business-day target and when it was met.
+type Deadline struct {
+	What     string    `json:"what"`
+	Started  time.Time `json:"started"`
+	Target   time.Time `json:"target"`
+	Done     time.Time `json:"done,omitzero"`
+	Escalate bool      `json:"escalated,omitempty"`
+}
+
+// Health is what the live link's last check found.
+type Health struct {
+	Healthy   bool      `json:"healthy"`
+	LastCheck time.Time `json:"lastCheck,omitzero"`
+	// Since is when the link became healthy or degraded.
+	Since time.Time `json:"since,omitzero"`
+	// Checks counts the checks of this run.
+	Checks int `json:"checks"`
+	// Problems are what fails, for engineers.
+	Problems []string `json:"problems,omitempty"`
+	// Drift is where the cloud differs from the spec, with the repair.
+	Drift        []Drift        `json:"drift,omitempty"`
+	Verification []probe.Result `json:"verification,omitempty"`
+	Escalated    bool           `json:"escalated,omitempty"`
+}
+
+// Drift is one difference between the cloud and the spec, with its repair.
+type Drift = activities.Drift
+
+// TestConnection is the input of test-connection: Port 0 tests every port.
+type TestConnection struct {
+	Port int `json:"port"`
+}
+
+// TestResult is what test-connection found, per port.
+type TestResult struct {
+	OK      bool           `json:"ok"`
+	Checked time.Time      `json:"checked"`
+	Results []probe.Result `json:"results"`
+	// Problems are the platform side's (connections, targets), if any.
+	Problems []string `json:"problems,omitempty"`
+}
+
+// PlanStep is one step of a change or teardown plan, in order.
+type PlanStep struct {
+	Action string `json:"action"`
+	Detail string `json:"detail"`
+	// Who acts: linkwright, customer or approver.
+	Who string `json:"who"`
+}
+
+// ChangeResult answers the change update and ends PrivateLinkChange.
+type ChangeResult struct {
+	WorkflowID string     `json:"workflowId"`
+	Outcome    string     `json:"outcome,omitempty"`
+	DryRun     bool       `json:"dryRun"`
+	Plan       []PlanStep `json:"plan"`
+	Why        string     `json:"why,omitempty"`
+}

@@ -59,13 +59,13 @@ func PrivateLinkReverseLink(ctx workflow.Context, in ReverseInput) (ReverseResul
 			"PrivateLinkReverseLink runs only as the child of the enablement it names ("+in.ParentID+"/reverse): start "+EnablementWorkflow+" instead",
 			"NotAChild", nil)
 	}
-	r := &reverse{core: newCore(ctx), in: in, parent: *info.ParentWorkflowExecution}
+	r := &reverse{core: newCore(ctx), in: in, reporter: &reporter{parent: *info.ParentWorkflowExecution}}
 	r.policy, r.started, r.requester, r.home = in.Policy, in.Started, in.Request.RequestedBy, in.ParentID
 	r.ref = cloud.EnvRef{Cloud: in.Env.Cloud, Region: in.Env.Region, Project: in.Env.Project, Environment: in.Env.Environment}
 	r.st.Ticket, r.st.Escalated, r.st.ServiceName = in.Ticket, in.Escalated, in.Request.CustomerEndpointService
 	r.st.Company, r.st.Project, r.st.Environment, r.st.Cloud = in.Request.Company, in.Request.ProjectID, in.Request.Environment, in.Request.Cloud
 	r.st.Deadline = addBusinessDays(in.Started, in.Policy.TargetBusinessDays)
-	r.onPhase = r.report
+	r.onPhase = func(ctx workflow.Context) { r.reporter.report(ctx, r.core) }
 	if err := workflow.SetQueryHandler(ctx, QueryStatus, func() (Status, error) { return r.st, nil }); err != nil {
 		return ReverseResult{}, err
 	}
@@ -79,13 +79,12 @@ func isReverseID(parent, id string) bool {
 }
 
 type reverse struct {
-	core
-	in     ReverseInput
-	ref    cloud.EnvRef
-	parent workflow.Execution
-	// version counts the reports, so the enablement never reads one older
-	// than what it shows.
-	version int
+	*core
+	in  ReverseInput
+	ref cloud.EnvRef
+	// reporter reports to the parent; nil when the steps run inside
+	// another workflow (a change adding a reverse connection).
+	reporter *reporter
 	// created is true once this run created the endpoint it waits on.
 	created bool
 }
@@ -339,7 +338,7 @@ func (r *reverse) signals(ctx workflow.Context) {
 		} else if r.admit(ctx, &d, "reverse link") == nil {
 			r.decision = &d
 		}
-		r.report(ctx)
+		r.onPhase(ctx)
 	})
 	sel.AddReceive(workflow.GetSignalChannel(ctx, signalReverseNudge), func(ch workflow.ReceiveChannel, _ bool) {
 		ch.Receive(ctx, nil)
@@ -348,18 +347,4 @@ func (r *reverse) signals(ctx workflow.Context) {
 	for {
 		sel.Select(ctx)
 	}
-}
-
-// report records this run's status in its memo and tells the enablement
-// to read it. The signal carries nothing: the enablement trusts only what
-// it reads from this run's memo on the server.
-func (r *reverse) report(ctx workflow.Context) {
-	r.version++
-	v := reverseView{Version: r.version, Phase: r.st.Phase, WaitingOn: r.st.WaitingOn, Since: r.st.Since, Next: r.st.Next, Gate: r.st.Gate,
-		Escalated: r.st.Escalated, EndpointID: r.st.ReverseEndpointID, DNSName: r.st.ReverseDNSName, Verification: r.st.Verification, Audit: r.st.Audit}
-	if err := workflow.UpsertMemo(ctx, map[string]any{memoStatus: v}); err != nil {
-		workflow.GetLogger(ctx).Warn("status not recorded in the memo", "error", err)
-		return
-	}
-	workflow.SignalExternalWorkflow(ctx, r.parent.ID, r.parent.RunID, signalReverseProgress, nil)
 }

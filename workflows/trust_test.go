@@ -302,7 +302,7 @@ func (s *EnablementSuite) TestEndpointDeletedBeforeAcceptWaitsForANewOne() {
 	s.at(5*time.Hour, s.customerConfirms)
 	s.start(uniRequest())
 
-	s.NoError(s.env.GetWorkflowError())
+	s.NoError(s.runError())
 	r := s.result()
 	s.Equal(OutcomeCompleted, r.Outcome)
 	s.Equal(PhaseAwaitingConnection, waiting.Phase)

@@ -3,6 +3,7 @@ package workflows
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
 	"maps"
@@ -21,6 +22,7 @@ import (
 	"go.temporal.io/sdk/log"
 	"go.temporal.io/sdk/testsuite"
 	"go.temporal.io/sdk/worker"
+	"go.temporal.io/sdk/workflow"
 
 	"github.com/linkwright/linkwright/activities"
 	"github.com/linkwright/linkwright/internal/cloud"
@@ -69,6 +71,12 @@ type EnablementSuite struct {
 	counter *commandCounter
 	memos   *memoStore
 	updates int
+	// calls records the mutating cloud calls the activities made.
+	calls *recorder
+	// handoff is what a completed enablement handed the live link.
+	handoff *LiveInput
+	// completed is the enablement's status when it handed off.
+	completed Status
 
 	listeners *sim.Listeners
 	resolver  *flakyResolver
@@ -157,8 +165,12 @@ func (s *EnablementSuite) newEnv() {
 	s.env.SetTestTimeout(30 * time.Second)
 	s.env.RegisterWorkflow(PrivateLinkEnablement)
 	s.env.RegisterWorkflow(PrivateLinkReverseLink)
+	s.env.RegisterWorkflow(PrivateLinkLive)
+	s.env.RegisterWorkflow(PrivateLinkChange)
+	s.env.RegisterWorkflow(PrivateLinkTeardown)
+	s.calls = &recorder{Provider: s.cloud}
 	s.env.RegisterActivity(&activities.Activities{
-		Cloud: s.cloud, Tracker: s.tracker, Prober: &simProber{listeners: s.listeners, probe: &probe.Prober{Resolver: s.resolver, Timeout: time.Second}},
+		Cloud: s.calls, Tracker: s.tracker, Prober: &simProber{listeners: s.listeners, probe: &probe.Prober{Resolver: s.resolver, Timeout: time.Second}},
 		Policy: func() config.Policy { return s.policy }, Workflows: s.memos,
 		Confirm: []time.Duration{10 * time.Millisecond},
 	})
@@ -220,9 +232,35 @@ func (s *EnablementSuite) status() Status {
 
 func (s *EnablementSuite) result() Result {
 	s.Require().True(s.env.IsWorkflowCompleted())
+	if s.handedOff() {
+		return Result{Outcome: OutcomeCompleted, Status: s.status()}
+	}
 	var r Result
 	s.Require().NoError(s.env.GetWorkflowResult(&r))
 	return r
+}
+
+// runError is the run's error, where continuing as the live link is no
+// error: a completed enablement continues as new into PrivateLinkLive.
+func (s *EnablementSuite) runError() error {
+	if s.handedOff() {
+		return nil
+	}
+	return s.env.GetWorkflowError()
+}
+
+// handedOff reports whether the run continued as the live link, and keeps
+// what it handed over in s.handoff.
+func (s *EnablementSuite) handedOff() bool {
+	var can *workflow.ContinueAsNewError
+	if !errors.As(s.env.GetWorkflowError(), &can) {
+		return false
+	}
+	s.Require().Equal(LiveWorkflow, can.WorkflowType.Name, "an enablement continues only as the live link")
+	var in LiveInput
+	s.Require().NoError(converter.GetDefaultDataConverter().FromPayloads(can.Input, &in))
+	s.handoff = &in
+	return true
 }
 
 type updateOutcome struct {
@@ -330,7 +368,7 @@ func (s *EnablementSuite) TestUnidirectionalHappyPath() {
 	s.at(3*time.Hour, s.customerConfirms)
 	s.start(uniRequest())
 
-	s.NoError(s.env.GetWorkflowError())
+	s.NoError(s.runError())
 	r := s.result()
 	s.Equal(OutcomeCompleted, r.Outcome)
 	s.Equal(PhaseAwaitingApproval, gateStatus.Phase)
@@ -377,7 +415,7 @@ func (s *EnablementSuite) TestBidirectionalHappyPath() {
 	s.at(6*time.Hour, s.customerConfirms)
 	s.start(biRequest(port))
 
-	s.NoError(s.env.GetWorkflowError())
+	s.NoError(s.runError())
 	r := s.result()
 	s.Equal(OutcomeCompleted, r.Outcome)
 	s.Equal(GateCreateReverseEndpoint, gated.Gate, "the child's gate shows in the parent's status")
@@ -468,7 +506,7 @@ func (s *EnablementSuite) TestRejectAtAcceptConnection() {
 	})
 	s.start(uniRequest())
 
-	s.NoError(s.env.GetWorkflowError())
+	s.NoError(s.runError())
 	r := s.result()
 	s.Equal(OutcomeRejected, r.Outcome)
 	s.Equal(PhaseRejected, r.Status.Phase)
@@ -500,7 +538,7 @@ func (s *EnablementSuite) TestRejectAtCreateReverseEndpoint() {
 func (s *EnablementSuite) TestCustomerSilentRemindersEscalationExpiry() {
 	s.start(uniRequest())
 
-	s.NoError(s.env.GetWorkflowError())
+	s.NoError(s.runError())
 	r := s.result()
 	s.Equal(OutcomeExpired, r.Outcome)
 	s.True(r.Status.Escalated)
@@ -691,7 +729,7 @@ func (s *EnablementSuite) TestLongWaitOnTheCloudKeepsPolling() {
 	s.at(3*24*time.Hour+time.Hour, s.customerConfirms)
 	s.start(uniRequest())
 
-	s.NoError(s.env.GetWorkflowError())
+	s.NoError(s.runError())
 	s.Equal(OutcomeCompleted, s.result().Outcome)
 	s.Equal(PhaseAwaitingFix, broken.Phase)
 	s.Contains(broken.PlatformProblems, "port 2222: no listener on the load balancer for this port")

@@ -103,6 +103,9 @@ func NewWorker(c client.Client, cfg config.Config, log *zap.Logger, opts ...Opti
 	})
 	w.RegisterWorkflow(workflows.PrivateLinkEnablement)
 	w.RegisterWorkflow(workflows.PrivateLinkReverseLink)
+	w.RegisterWorkflow(workflows.PrivateLinkLive)
+	w.RegisterWorkflow(workflows.PrivateLinkChange)
+	w.RegisterWorkflow(workflows.PrivateLinkTeardown)
 	tracker, err := newTracker(cfg)
 	if err != nil {
 		cancel()
