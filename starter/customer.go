@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -36,17 +37,24 @@ type customerSide interface {
 	grant(service, principal string, ports []int) error
 	pending(service string) ([]string, error)
 	decide(id string, accept bool) error
+	// endpointsTo lists the customer's own endpoints to a (platform)
+	// service that are not deleted; deleteEndpoint deletes one.
+	endpointsTo(service string) ([]string, error)
+	deleteEndpoint(id string) error
+	// revoke removes a principal from the customer's own service.
+	revoke(service, principal string) error
 }
 
 func cmdCustomer(ctx context.Context, args []string, out io.Writer) error {
 	if len(args) == 0 {
-		return usageError("customer needs an action: connect, grant, accept, reject, break-port, repair-port, verify, show")
+		return usageError("customer needs an action: connect, grant, accept, reject, delete-endpoint, revoke, break-port, repair-port, verify, show")
 	}
 	action := args[0]
 	fs := newFlags("customer " + action)
 	file := fs.String("f", "", "the request file naming the customer")
 	portsFlag := fs.String("ports", "", "ports the customer's service answers on (grant), e.g. 5432,6379")
 	port := fs.Int("port", 0, "the port (break-port, repair-port)")
+	id := fs.String("id", "", "delete-endpoint: the endpoint to delete (default: every one of the customer's to the platform service)")
 	ok := fs.Bool("ok", true, "verify: whether the link works")
 	detail := fs.String("detail", "", "verify: what the customer saw")
 	if err := parse(fs, args[1:]); err != nil {
@@ -95,6 +103,10 @@ func cmdCustomer(ctx context.Context, args []string, out io.Writer) error {
 		return cu.decideReverse(ctx, true)
 	case "reject":
 		return cu.decideReverse(ctx, false)
+	case "delete-endpoint":
+		return cu.deleteEndpoint(ctx, *id)
+	case "revoke":
+		return cu.revoke(ctx)
 	case "break-port", "repair-port":
 		if *port == 0 {
 			return usageError("customer %s needs --port N", action)
@@ -177,6 +189,62 @@ func (c customerActs) decideReverse(ctx context.Context, accept bool) error {
 	}
 	return c.tell(ctx, workflows.SignalCustomerConnectionAccepted, workflows.CustomerEvent{Detail: verb},
 		"We "+verb+" your endpoint "+pending[0]+".")
+}
+
+// deleteEndpoint deletes the customer's endpoint (or endpoints) to the
+// platform service, as a customer who gives up or cleans up would. Nobody
+// tells the workflow: finding out is the live link's health check's job.
+func (c customerActs) deleteEndpoint(ctx context.Context, id string) error {
+	env, err := c.side.platform(ctx)
+	if err != nil {
+		return err
+	}
+	ids, err := c.side.endpointsTo(env.ServiceName)
+	if err != nil {
+		return fmt.Errorf("as customer %s: %w", c.req.CustomerAccount, err)
+	}
+	switch {
+	case id != "" && !slices.Contains(ids, id):
+		return fmt.Errorf("customer %s has no endpoint %s to %s (theirs: %s)", c.req.CustomerAccount, id, env.ServiceName, listOrNone(ids))
+	case id != "":
+		ids = []string{id}
+	case len(ids) == 0:
+		return fmt.Errorf("customer %s has no endpoint to %s: nothing to delete", c.req.CustomerAccount, env.ServiceName)
+	}
+	for _, id := range ids {
+		if err := c.side.deleteEndpoint(id); err != nil {
+			return fmt.Errorf("as customer %s: %w", c.req.CustomerAccount, err)
+		}
+		fmt.Fprintf(c.out, "Customer %s deleted endpoint %s to %s.\n", c.req.CustomerAccount, id, env.ServiceName)
+	}
+	fmt.Fprintf(c.out, "Linkwright was not told: %s finds it at its next health check.\n", c.req.WorkflowID())
+	return nil
+}
+
+// revoke removes the platform principal from the customer's endpoint
+// service, as a customer might by hand: the platform's endpoints into it
+// stay as they are, but no new one can be made.
+func (c customerActs) revoke(ctx context.Context) error {
+	if c.req.CustomerEndpointService == "" {
+		return usageError("the request has no customerEndpointService: revoke is for bidirectional links")
+	}
+	env, err := c.side.platform(ctx)
+	if err != nil {
+		return err
+	}
+	if err := c.side.revoke(c.req.CustomerEndpointService, env.Principal); err != nil {
+		return fmt.Errorf("as customer %s: %w", c.req.CustomerAccount, err)
+	}
+	fmt.Fprintf(c.out, "Customer %s removed %s from %s.\n", c.req.CustomerAccount, env.Principal, c.req.CustomerEndpointService)
+	fmt.Fprintf(c.out, "Linkwright was not told: %s finds it at its next health check.\n", c.req.WorkflowID())
+	return nil
+}
+
+func listOrNone(ids []string) string {
+	if len(ids) == 0 {
+		return "none"
+	}
+	return strings.Join(ids, ", ")
 }
 
 func (c customerActs) setPort(ctx context.Context, s *simCustomer, port int, broken bool) error {

@@ -24,9 +24,23 @@ Usage:
   linkwright reject   TARGET --gate GATE --approver EMAIL --reason TEXT [--id-token JWT]
   linkwright cancel   TARGET --approver EMAIL --reason TEXT [--id-token JWT]
   linkwright customer ACTION -f REQUEST.json [flags]   (simulated cloud only)
+  linkwright links    [--phase P] [--cloud C]
+  linkwright test     TARGET [--port N]
+  linkwright change   LINK -f CHANGE.json [--plan]
+  linkwright teardown TARGET --requested-by EMAIL --reason TEXT
+  linkwright adopt    -f ADOPT.json [--dry-run]
+  linkwright by-hand close-port|revoke-account|break-target|repair-target -f REQUEST.json [--port N] [--account A]   act by hand on the simulated platform (drift demos)
 
 TARGET is -f REQUEST.json, -w WORKFLOW_ID, or --project P --environment E --cloud C.
-Gates: accept-connection, create-reverse-endpoint.
+LINK is -w WORKFLOW_ID, or --project P --environment E --cloud C.
+Gates: accept-connection, create-reverse-endpoint, apply-change, teardown, repair-drift, adopt.
+
+The live link (after its enablement, or adopted):
+  links     list running links: phase, health, last check, customer, cloud, type, ticket
+  test      test the connection now and show each port (exit 1 when one fails)
+  change    check CHANGE.json against the link, send it, show the plan (--plan: plan only)
+  teardown  ask for the link's removal; nothing goes before an approver confirms (gate teardown)
+  adopt     manage a link built by hand: Linkwright reads the cloud, an approver confirms (gate adopt)
 
 Customer actions (act as the customer named in the request, then tell the workflow):
   connect       create an endpoint to the platform's service
@@ -69,6 +83,18 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		err = cmdDecide(ctx, cmd, rest, stdout)
 	case "customer":
 		err = cmdCustomer(ctx, rest, stdout)
+	case "links":
+		err = cmdLinks(ctx, rest, stdout)
+	case "test":
+		err = cmdTest(ctx, rest, stdout)
+	case "change":
+		err = cmdChange(ctx, rest, stdout)
+	case "teardown":
+		err = cmdTeardown(ctx, rest, stdout)
+	case "adopt":
+		err = cmdAdopt(ctx, rest, stdout)
+	case "by-hand":
+		err = cmdByHand(ctx, args[1:], stdout)
 	default:
 		err = usageError("unknown command %q", cmd)
 	}

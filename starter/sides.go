@@ -53,6 +53,21 @@ func (s *simCustomer) decide(id string, accept bool) error {
 	return s.cu.RejectEndpoint(id)
 }
 
+func (s *simCustomer) endpointsTo(service string) ([]string, error) {
+	eps, err := s.cu.Endpoints()
+	var ids []string
+	for _, ep := range eps {
+		if !ep.Platform && strings.EqualFold(ep.Service, service) && ep.State != cloud.StateDeleted {
+			ids = append(ids, ep.ID)
+		}
+	}
+	return ids, err
+}
+
+func (s *simCustomer) deleteEndpoint(id string) error { return s.cu.DeleteEndpoint(id) }
+
+func (s *simCustomer) revoke(service, principal string) error { return s.cu.Revoke(service, principal) }
+
 // motoCustomer is the customer on the moto stack of `make run-aws`: the
 // platform is read through the AWS provider, the customer's actions go to
 // the stack's customer API.
@@ -124,5 +139,20 @@ func (m *motoCustomer) decide(id string, accept bool) error {
 		action = "accept"
 	}
 	_, err := m.call(action, url.Values{"id": {id}})
+	return err
+}
+
+func (m *motoCustomer) endpointsTo(service string) ([]string, error) {
+	r, err := m.call("endpoints", url.Values{"service": {service}})
+	return r.IDs, err
+}
+
+func (m *motoCustomer) deleteEndpoint(id string) error {
+	_, err := m.call("delete", url.Values{"id": {id}})
+	return err
+}
+
+func (m *motoCustomer) revoke(service, principal string) error {
+	_, err := m.call("revoke", url.Values{"service": {service}, "principal": {principal}})
 	return err
 }
