@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/converter"
+	"go.temporal.io/sdk/workflow"
 
 	"github.com/linkwright/linkwright/internal/cloud"
 	"github.com/linkwright/linkwright/internal/config"
@@ -554,4 +556,126 @@ func (c *updateCallback) Complete(success any, err error) {
 			_ = json.Unmarshal(data, c.res)
 		}
 	}
+}
+
+// TestAYearOfHourlyChecksKeepsEachRunBounded runs the live link for a year
+// of hourly checks, run after run, and bounds every run's history.
+func (s *EnablementSuite) TestAYearOfHourlyChecksKeepsEachRunBounded() {
+	in := s.liveLink(uniRequest())
+	const year = 365 * 24
+	checks, runs, worst, firstDay := 0, 0, 0, 0
+	for checks < year {
+		if runs > 0 {
+			s.newEnv()
+		}
+		if runs == 0 {
+			// A day of hourly checks, counted on its own for the note.
+			var day int
+			s.at(24*time.Hour-time.Minute, func() { day = s.counter.events() })
+			defer func() { s.T().Logf("estimated history events of the first day of hourly checks: %d", firstDay) }()
+			s.startLive(in)
+			firstDay = day
+		} else {
+			s.startLive(in)
+		}
+		var can *workflow.ContinueAsNewError
+		s.Require().ErrorAs(s.env.GetWorkflowError(), &can, "run %d continues as new", runs)
+		s.Equal(LiveWorkflow, can.WorkflowType.Name)
+		var next LiveInput
+		s.Require().NoError(converter.GetDefaultDataConverter().FromPayloads(can.Input, &next))
+		s.Equal(in.Spec, next.Spec, "the spec is carried unchanged")
+		s.LessOrEqual(len(next.Audit), keepAudit, "the carried audit trail is bounded")
+		s.Equal(runs+1, next.Run)
+		checks += next.Health.Checks
+		worst = max(worst, s.counter.events())
+		runs++
+		in = next
+	}
+	s.T().Logf("a year of hourly checks: %d runs, at most %d estimated history events per run", runs, worst)
+	s.Equal(year/maxChecksPerRun+1, runs)
+	s.LessOrEqual(worst, maxChecksPerRun*16+300, "each run's history stays under a fixed bound")
+	s.Greater(firstDay, 24*8, "the estimate counts the day's checks")
+}
+
+func (s *EnablementSuite) TestContinueAsNewFinishesHandlersFirst() {
+	in := s.liveLink(uniRequest())
+	out, res := &updateOutcome{}, &TestResult{}
+	// The server suggests continuing as new while a check and an update
+	// run: the update must finish first, and nothing is lost.
+	s.at(30*time.Minute, func() {
+		s.env.SetContinueAsNewSuggested(true)
+		s.signal(SignalCheckNow, nil)
+		s.env.UpdateWorkflow(UpdateTestConnection, "t1", &updateCallback{out: out, res: res}, TestConnection{})
+	})
+	s.startLive(in)
+	var can *workflow.ContinueAsNewError
+	s.Require().ErrorAs(s.env.GetWorkflowError(), &can)
+	s.True(out.done, "the update finished before the run continued as new")
+	s.NoError(out.failed)
+	s.True(res.OK)
+	var next LiveInput
+	s.Require().NoError(converter.GetDefaultDataConverter().FromPayloads(can.Input, &next))
+	s.Contains(auditActions(Status{Audit: next.Audit}), "linkwright: tested the connection")
+	s.Contains(auditActions(Status{Audit: next.Audit}), "linkwright: completed", "the enablement's audit is carried")
+}
+
+func (s *EnablementSuite) adoptRequest() request.Adopt {
+	return request.Adopt{Company: "Acme Corp", RequestedBy: sam, ProjectID: s.ref.Project, Environment: s.ref.Environment, Cloud: "aws", Region: "us-east-1",
+		CustomerAccount: customerAccount, Services: []request.Service{{Name: "mysql", Port: 3306}}}
+}
+
+func (s *EnablementSuite) startAdopt(data []byte) {
+	s.env.SetStartWorkflowOptions(client.StartWorkflowOptions{ID: uniRequest().WorkflowID(), TaskQueue: TaskQueue})
+	s.env.ExecuteWorkflow(PrivateLinkLive, json.RawMessage(data))
+}
+
+func (s *EnablementSuite) TestAdoptionReadsTheCloudAndWaitsForAnApprover() {
+	ctx := context.Background()
+	// A link built by hand: port 3306 open, the customer allowed and connected.
+	s.Require().NoError(s.cloud.OpenPorts(ctx, s.ref, []int{3306}))
+	s.Require().NoError(s.cloud.AllowAccount(ctx, s.ref, customerAccount))
+	ep, err := s.customer().CreateEndpoint(s.platformService())
+	s.Require().NoError(err)
+	s.Require().NoError(s.cloud.AcceptConnections(ctx, s.ref, []string{ep.ID}))
+	s.calls.reset()
+	var atGate, live Status
+	s.at(time.Hour, func() {
+		atGate = s.status()
+		s.update(Approve, Approval{Gate: GateAdopt, Approver: sam}) // the requester: refused
+		s.approve(GateAdopt, alice)
+	})
+	s.at(2*time.Hour, func() { live = s.status() })
+	s.stopAt(3 * time.Hour)
+	data, err := json.Marshal(s.adoptRequest())
+	s.Require().NoError(err)
+	s.startAdopt(data)
+
+	s.Equal(PhaseAwaitingApproval, atGate.Phase)
+	s.Equal(GateAdopt, atGate.Gate)
+	s.Require().NotNil(atGate.Spec)
+	s.Equal([]request.Service{{Name: "mysql", Port: 3306}}, atGate.Spec.Services)
+	s.Equal([]string{customerAccount}, atGate.Spec.Accounts)
+	s.Equal([]string{ep.ID}, atGate.Spec.Connections)
+	s.Equal(PhaseLive, live.Phase)
+	s.True(live.Health.Healthy)
+	s.Empty(s.calls.list(), "adoption changes nothing in the cloud")
+	actions := auditActions(live)
+	s.Contains(actions, "sam@platform.example: approve adopt refused (update)")
+	s.Contains(actions, "linkwright: adopted")
+	s.Contains(s.ticketText(), "Linkwright was asked to adopt this link")
+}
+
+func (s *EnablementSuite) TestCarriedStateFromOutsideIsNotTrusted() {
+	// A stranger starts the live link with a made-up spec, as if it had
+	// continued as new: without a run before it, it is an adopt request,
+	// and this one is not valid.
+	forged, err := json.Marshal(LiveInput{Spec: Spec{Project: s.ref.Project, Environment: "production", Cloud: "aws", Accounts: []string{"999999999999"}}})
+	s.Require().NoError(err)
+	s.startAdopt(forged)
+	err = s.env.GetWorkflowError()
+	s.Require().Error(err)
+	s.Contains(err.Error(), "spec is not an adopt request field")
+	st, serr := s.cloud.ServiceState(context.Background(), s.ref)
+	s.Require().NoError(serr)
+	s.Empty(st.Accounts, "nothing was allowed")
 }
