@@ -49,6 +49,8 @@ Customer actions (act as the customer named in the request, then tell the workfl
   reject        reject it
   break-port    make a port of the platform's endpoint refuse (--port N)
   repair-port   undo break-port (--port N)
+  delete-endpoint  delete the customer's endpoint to the platform's service [--id ID]
+  revoke        remove the platform's access to the customer's endpoint service
   verify        confirm on the ticket that the link works (--ok=false --detail TEXT to report a problem)
   show          list the customer's endpoints
 

@@ -196,7 +196,35 @@ func printStatus(out io.Writer, st workflows.Status) {
 	if st.Escalated {
 		esc = "yes"
 	}
-	fmt.Fprintf(out, "Target:     %s (escalated: %s)\n", since(st.Deadline), esc)
+	if !st.Deadline.IsZero() {
+		fmt.Fprintf(out, "Target:     %s (escalated: %s)\n", since(st.Deadline), esc)
+	}
+	if st.Activity != "" {
+		fmt.Fprintf(out, "Under way:  %s\n", st.Activity)
+	}
+	if h := st.Health; h != nil {
+		state := "healthy"
+		if !h.Healthy {
+			state = fmt.Sprintf("degraded since %s", since(h.Since))
+		}
+		fmt.Fprintf(out, "Health:     %s (last check %s, %d checks this run)\n", state, since(h.LastCheck), h.Checks)
+		for _, p := range h.Problems {
+			fmt.Fprintf(out, "  problem:  %s\n", p)
+		}
+		for _, d := range h.Drift {
+			fmt.Fprintf(out, "  drift:    %s (repair: %s)\n", d.What, d.Repair)
+		}
+	}
+	if sp := st.Spec; sp != nil {
+		var svcs []string
+		for _, v := range sp.Services {
+			svcs = append(svcs, fmt.Sprintf("%s:%d", v.Name, v.Port))
+		}
+		fmt.Fprintf(out, "Spec:       ports %s; accounts %s\n", strings.Join(svcs, ", "), strings.Join(sp.Accounts, ", "))
+		for _, r := range sp.Reverse {
+			fmt.Fprintf(out, "            reverse %s -> %s on %v\n", r.EndpointID, r.Service, r.Ports)
+		}
+	}
 	if st.Ticket != "" {
 		fmt.Fprintf(out, "Ticket:     %s %s\n", st.Ticket, st.TicketURL)
 	}
