@@ -19,7 +19,9 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	commonpb "go.temporal.io/api/common/v1"
+	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/converter"
+	"go.temporal.io/sdk/workflow"
 	"go.uber.org/zap"
 
 	"github.com/linkwright/linkwright/internal/app"
@@ -124,12 +126,19 @@ func cliDriver(t *testing.T, req string) (func(args ...string) string, func(work
 	}
 	waitPhase := func(p workflows.Phase) workflows.Status {
 		t.Helper()
-		var st workflows.Status
+		var found workflows.Status
 		require.Eventually(t, func() bool {
+			// A fresh value each time: unmarshalling into the last one
+			// would keep the fields this answer leaves out (omitempty).
+			var st workflows.Status
 			code, out, _ := cli("status", "-f", req, "--json")
-			return code == exitOK && json.Unmarshal([]byte(out), &st) == nil && st.Phase == p
+			if code == exitOK && json.Unmarshal([]byte(out), &st) == nil && st.Phase == p {
+				found = st
+				return true
+			}
+			return false
 		}, 60*time.Second, 100*time.Millisecond, "waiting for phase %s", p)
-		return st
+		return found
 	}
 	return must, waitPhase
 }
@@ -171,16 +180,85 @@ func TestIntegrationWalkthrough(t *testing.T) {
 	must("customer", "accept", "-f", req)
 	waitPhase(workflows.PhaseAwaitingConfirmation)
 	must("customer", "verify", "-f", req, "--detail", "both services answer")
-	waitPhase(workflows.PhaseCompleted)
 
+	// The enablement completes and hands the link, under the same ID, to
+	// the live link, which checks it at once.
+	const id = "privatelink/abcd1234efgh5/production/aws"
+	c := devtest.Client(t)
+	t.Cleanup(func() { _ = c.TerminateWorkflow(context.Background(), id, "", "end of test") }) // if the test stops before the teardown
+	live := waitPhase(workflows.PhaseLive)
+	enablement := handedOff(t, c, id)
+	assert.Equal(t, workflows.PhaseCompleted, enablement.Phase)
+	assert.Equal(t, workflows.OutcomeCompleted, enablement.Outcome)
+	require.Len(t, enablement.Verification, 1)
+	assert.Equal(t, 45432, enablement.Verification[0].Port)
+	assert.True(t, enablement.Verification[0].OK(), enablement.Verification[0].Diagnosis)
+	require.NotNil(t, live.Spec)
+	assert.Equal(t, enablement.Ticket, live.Ticket)
+	require.Len(t, live.Spec.Reverse, 1)
+	assert.Equal(t, enablement.ReverseEndpointID, live.Spec.Reverse[0].EndpointID)
+
+	require.Eventually(t, func() bool {
+		code, out, _ := cli("status", "-f", req)
+		return code == exitOK && strings.Contains(out, "Health:     healthy")
+	}, 60*time.Second, 100*time.Millisecond, "the live link's first check")
 	out = must("status", "-f", req)
-	assert.Contains(t, out, "Phase:      completed")
-	assert.Regexp(t, `45432\s+connected`, out)
-	assert.Contains(t, out, "netops@platform.example")
+	assert.Contains(t, out, "Phase:      live")
+	assert.Contains(t, out, "Spec:       ports mysql:3306, sftp:2222; accounts 123456789012")
+	assert.Regexp(t, `reverse vpce-\S+ -> com.amazonaws.vpce.us-east-1.vpce-svc-0123456789abcdef0 on \[45432\]`, out)
+	assert.Contains(t, out, "netops@platform.example", "the enablement's audit trail lives on")
+	assert.Regexp(t, `(?m)^  \S+ \S+  linkwright\s+completed$`, out)
 	md, err := os.ReadFile(filepath.Join(dir, "state", "tickets", "PL-0001.md"))
 	require.NoError(t, err)
 	assert.Contains(t, string(md), "Acme Corp (customer) · public reply\n\nConfirmed: the link works from our side. both services answer")
 	assert.Contains(t, string(md), "Status: **solved**")
+
+	// A second enablement for the live link is refused.
+	code, _, errOut = cli("request", "-f", req)
+	assert.Equal(t, exitFailed, code)
+	assert.Contains(t, errOut, "already running")
+
+	// The live link answers the "Test" button, per port.
+	out = must("test", "-f", req)
+	assert.Regexp(t, `(?m)^  45432\s+ok\s+connected\s`, out)
+	assert.Contains(t, out, "OK: every port tested connects.")
+
+	// Torn down through the CLI: requested, approved by someone else.
+	out = must("teardown", "-f", req, "--requested-by", "netops@platform.example", "--reason", "end of the walkthrough")
+	assert.Contains(t, out, "It runs as "+id+"/teardown.")
+	require.Eventually(t, func() bool {
+		var st workflows.Status
+		code, out, _ := cli("status", "-f", req, "--json")
+		return code == exitOK && json.Unmarshal([]byte(out), &st) == nil && st.Gate == workflows.GateTeardown
+	}, 60*time.Second, 100*time.Millisecond, "waiting for gate teardown")
+	code, _, errOut = cli("approve", "-f", req, "--gate", "teardown", "--approver", "netops@platform.example")
+	assert.Equal(t, exitFailed, code)
+	assert.Contains(t, errOut, "cannot approve it")
+	must("approve", "-f", req, "--gate", "teardown", "--approver", "oncall@platform.example")
+	st = waitPhase(workflows.PhaseTornDown)
+	assert.Equal(t, workflows.OutcomeTornDown, st.Outcome)
+}
+
+// handedOff checks that the first run under id, the enablement, ended by
+// continuing as new into the live link (the current run), and returns the
+// enablement's last status, queried on its closed run.
+func handedOff(t *testing.T, c client.Client, id string) workflows.Status {
+	t.Helper()
+	d, err := c.DescribeWorkflowExecution(t.Context(), id, "")
+	require.NoError(t, err)
+	info := d.GetWorkflowExecutionInfo()
+	require.Equal(t, workflows.LiveWorkflow, info.GetType().GetName())
+	first := info.GetFirstRunId()
+	require.NotEqual(t, info.GetExecution().GetRunId(), first)
+	err = c.GetWorkflow(t.Context(), id, first).GetWithOptions(t.Context(), nil, client.WorkflowRunGetOptions{DisableFollowingRuns: true})
+	var can *workflow.ContinueAsNewError
+	require.ErrorAs(t, err, &can, "the enablement continued as new")
+	require.Equal(t, workflows.LiveWorkflow, can.WorkflowType.Name)
+	v, err := c.QueryWorkflow(t.Context(), id, first, workflows.QueryStatus)
+	require.NoError(t, err)
+	var st workflows.Status
+	require.NoError(t, v.Get(&st))
+	return st
 }
 
 // flakyStatus answers the status query after failing a number of times.

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -13,8 +14,11 @@ import (
 	"github.com/stretchr/testify/require"
 	enumspb "go.temporal.io/api/enums/v1"
 	historypb "go.temporal.io/api/history/v1"
+	"go.temporal.io/api/serviceerror"
 	"go.temporal.io/api/workflowservice/v1"
 	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/converter"
+	"go.temporal.io/sdk/workflow"
 	"go.uber.org/zap"
 	"google.golang.org/protobuf/encoding/protojson"
 
@@ -92,16 +96,23 @@ func status(t *testing.T, c client.Client, id string) workflows.Status {
 func waitFor(t *testing.T, c client.Client, id, what string, ok func(workflows.Status) bool) workflows.Status {
 	t.Helper()
 	deadline := time.Now().Add(60 * time.Second)
-	var st workflows.Status
+	var last workflows.Status
 	for time.Now().Before(deadline) {
+		// A fresh value each time: decoding into the last one would keep
+		// the fields this answer leaves out (omitempty), such as a gate
+		// that has since closed.
+		var st workflows.Status
 		v, err := c.QueryWorkflow(context.Background(), id, "", workflows.QueryStatus)
-		if err == nil && v.Get(&st) == nil && ok(st) {
-			return st
+		if err == nil && v.Get(&st) == nil {
+			if ok(st) {
+				return st
+			}
+			last = st
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
-	t.Fatalf("timed out waiting for %s; last status: phase %s, next %q", what, st.Phase, st.Next)
-	return st
+	t.Fatalf("timed out waiting for %s; last status: phase %s, gate %q, under way %q, next %q", what, last.Phase, last.Gate, last.Activity, last.Next)
+	return last
 }
 
 // waitPolled waits until the workflow's poll activity of the given type has
@@ -135,6 +146,76 @@ func signalsReceived(t *testing.T, c client.Client, id string) int {
 		}
 	}
 	return n
+}
+
+// completed waits for an enablement run to end and checks that it
+// completed: a completed enablement continues as new, under the same ID,
+// into the live link (PrivateLinkLive), so its end is a continue-as-new,
+// not a result. It returns the enablement's own final status (queried on
+// its closed run) as its result, and what it handed the live link. The
+// live link is left running for the test, and terminated when the test
+// ends if the test did not end it.
+func completed(t *testing.T, c client.Client, run client.WorkflowRun) (workflows.Result, workflows.LiveInput) {
+	t.Helper()
+	id := run.GetID()
+	t.Cleanup(func() { endLink(t, c, id) })
+	// Without DisableFollowingRuns, Get follows the chain into the live
+	// link, which runs for ever.
+	err := run.GetWithOptions(t.Context(), nil, client.WorkflowRunGetOptions{DisableFollowingRuns: true})
+	var can *workflow.ContinueAsNewError
+	require.ErrorAs(t, err, &can, "a completed enablement continues as the live link")
+	require.Equal(t, workflows.LiveWorkflow, can.WorkflowType.Name, "an enablement continues only as the live link")
+	var in workflows.LiveInput
+	require.NoError(t, converter.GetDefaultDataConverter().FromPayloads(can.Input, &in))
+	st := statusOfRun(t, c, id, run.GetRunID())
+	require.Equal(t, workflows.PhaseCompleted, st.Phase)
+	return workflows.Result{Outcome: st.Outcome, Status: st}, in
+}
+
+// statusOfRun queries one run, running or closed (a closed run is
+// answered by a worker replaying its history: retried while no worker
+// is up, as when the chaos test has just killed it).
+func statusOfRun(t *testing.T, c client.Client, id, runID string) workflows.Status {
+	t.Helper()
+	var st workflows.Status
+	var err error
+	deadline := time.Now().Add(60 * time.Second)
+	for time.Now().Before(deadline) {
+		ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
+		var v converter.EncodedValue
+		if v, err = c.QueryWorkflow(ctx, id, runID, workflows.QueryStatus); err == nil {
+			err = v.Get(&st)
+		}
+		cancel()
+		if err == nil {
+			return st
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	t.Fatalf("cannot query run %s of %s: %v", runID, id, err)
+	return st
+}
+
+// endLink terminates whatever still runs under the link's ID (a live link
+// the test did not tear down), so that no test leaks a workflow into the
+// next one: the start helper refuses a running ID.
+func endLink(t *testing.T, c client.Client, id string) {
+	t.Helper()
+	err := c.TerminateWorkflow(context.Background(), id, "", "end of test")
+	var nf *serviceerror.NotFound
+	if err != nil && !errors.As(err, &nf) {
+		t.Errorf("cannot end the link %s: %v", id, err)
+	}
+}
+
+// liveRun is the current run of a link's ID: the live link once its
+// enablement has completed.
+func liveRun(t *testing.T, c client.Client, id string) string {
+	t.Helper()
+	d, err := c.DescribeWorkflowExecution(t.Context(), id, "")
+	require.NoError(t, err)
+	require.Equal(t, workflows.LiveWorkflow, d.GetWorkflowExecutionInfo().GetType().GetName())
+	return d.GetWorkflowExecutionInfo().GetExecution().GetRunId()
 }
 
 func phase(p workflows.Phase) func(workflows.Status) bool {
@@ -226,11 +307,17 @@ func TestIntegrationBidirectionalEnablement(t *testing.T) {
 	waitFor(t, c, id, "the customer's confirmation", phase(workflows.PhaseAwaitingConfirmation))
 	signal(t, c, id, workflows.SignalCustomerVerified, workflows.CustomerVerified{OK: true, Detail: "works"})
 
-	var res workflows.Result
-	require.NoError(t, run.Get(context.Background(), &res))
+	res, handoff := completed(t, c, run)
 	assert.Equal(t, workflows.OutcomeCompleted, res.Outcome)
 	require.Len(t, res.Status.Verification, 1)
 	assert.True(t, res.Status.Verification[0].OK(), res.Status.Verification[0].Diagnosis)
+	// The link lives on under the same ID, with the spec the enablement built.
+	assert.Equal(t, res.Status.Ticket, handoff.Spec.Ticket)
+	require.Len(t, handoff.Spec.Reverse, 1)
+	assert.Equal(t, res.Status.ReverseEndpointID, handoff.Spec.Reverse[0].EndpointID)
+	live := waitFor(t, c, id, "the live link", phase(workflows.PhaseLive))
+	require.NotNil(t, live.Spec)
+	assert.Equal(t, []request.Service{{Name: "mysql", Port: 3306}, {Name: "sftp", Port: 2222}}, live.Spec.Services)
 
 	_, comments, err := ticket.NewFile(cfg.TicketDir()).Read(res.Status.Ticket)
 	require.NoError(t, err)
@@ -320,8 +407,7 @@ func TestIntegrationWorkerRestartMidWait(t *testing.T) {
 	require.NoError(t, err)
 	waitFor(t, c, id, "the customer's confirmation", phase(workflows.PhaseAwaitingConfirmation))
 	signal(t, c, id, workflows.SignalCustomerVerified, workflows.CustomerVerified{OK: true})
-	var res workflows.Result
-	require.NoError(t, run.Get(context.Background(), &res))
+	res, _ := completed(t, c, run)
 	assert.Equal(t, workflows.OutcomeCompleted, res.Outcome)
 	counts := map[string]int{}
 	for _, a := range res.Status.Audit {
@@ -359,11 +445,14 @@ func TestIntegrationPollingAddsNoHistory(t *testing.T) {
 		require.NoError(t, err)
 		waitFor(t, c, req.WorkflowID(), "confirmation", phase(workflows.PhaseAwaitingConfirmation))
 		signal(t, c, req.WorkflowID(), workflows.SignalCustomerVerified, workflows.CustomerVerified{OK: true})
-		require.NoError(t, run.Get(context.Background(), nil))
+		completed(t, c, run)
 		lengths[wait], _ = historyLength(t, c, req.WorkflowID(), run.GetRunID())
-		// Next round: a fresh customer account, so the first round's endpoint
-		// does not count, and the ports closed again, so that it opens them
-		// too (a run opens only the ports it finds closed).
+		// Next round: the live link the enablement became ended, so that a
+		// new enablement may start under the ID; a fresh customer account,
+		// so the first round's endpoint does not count; and the ports
+		// closed again, so that it opens them too (a run opens only the
+		// ports it finds closed).
+		endLink(t, c, req.WorkflowID())
 		req.CustomerAccount = "310000000002"
 		require.NoError(t, sim.Open(cfg.SimDir()).ClosePorts(context.Background(), env.EnvRef, req.Ports()))
 	}
@@ -413,8 +502,7 @@ func TestIntegrationTerminatedRunIsAdoptedByTheNext(t *testing.T) {
 	signal(t, c, id, workflows.SignalCustomerConnectionAccepted, nil)
 	waitFor(t, c, id, "the customer's confirmation", phase(workflows.PhaseAwaitingConfirmation))
 	signal(t, c, id, workflows.SignalCustomerVerified, workflows.CustomerVerified{OK: true})
-	var res workflows.Result
-	require.NoError(t, second.Get(context.Background(), &res))
+	res, _ := completed(t, c, second)
 	assert.Equal(t, workflows.OutcomeCompleted, res.Outcome)
 	actions := auditOf(res.Status)
 	for _, found := range []string{"linkwright: found ports open", "linkwright: found the customer allowed",

@@ -71,7 +71,8 @@ type emulatedCustomer interface {
 	Pending(service string) []string
 }
 
-// driveBidirectional runs a bidirectional enablement to completion on a
+// driveBidirectional runs a bidirectional enablement to completion (its
+// handoff to the live link, which is left running until the test ends) on a
 // worker already started, acting as the customer through cust (whose
 // account and service the request names) and as the approvers. service is
 // the platform's service name the customer connects to; principal is what
@@ -87,8 +88,7 @@ func driveBidirectional(t *testing.T, c client.Client, req request.Request, cust
 
 	waitFor(t, c, id, "the customer's confirmation", phase(workflows.PhaseAwaitingConfirmation))
 	signal(t, c, id, workflows.SignalCustomerVerified, workflows.CustomerVerified{OK: true})
-	var res workflows.Result
-	require.NoError(t, run.Get(t.Context(), &res))
+	res, _ := completed(t, c, run)
 	assert.Equal(t, workflows.OutcomeCompleted, res.Outcome)
 	require.Len(t, res.Status.Verification, 1)
 	assert.True(t, res.Status.Verification[0].OK(), res.Status.Verification[0].Diagnosis)

@@ -83,8 +83,7 @@ func TestIntegrationConversationOnEachTracker(t *testing.T) {
 			require.NoError(t, err)
 			waitFor(t, c, id, "the customer's confirmation", phase(workflows.PhaseAwaitingConfirmation))
 			signal(t, c, id, workflows.SignalCustomerVerified, workflows.CustomerVerified{OK: true})
-			var res workflows.Result
-			require.NoError(t, run.Get(t.Context(), &res))
+			res, _ := completed(t, c, run)
 			require.Equal(t, workflows.OutcomeCompleted, res.Outcome)
 
 			tickets := tc.fake.Tickets()

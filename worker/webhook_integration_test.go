@@ -151,8 +151,7 @@ func TestIntegrationApprovalOnTheTicket(t *testing.T) {
 	assert.Contains(t, approve("Alice@Platform.Example"), "approved accept-connection as alice@platform.example")
 	waitFor(t, c, id, "the customer's confirmation", phase(workflows.PhaseAwaitingConfirmation))
 	signal(t, c, id, workflows.SignalCustomerVerified, workflows.CustomerVerified{OK: true})
-	var res workflows.Result
-	require.NoError(t, run.Get(t.Context(), &res))
+	res, _ := completed(t, c, run)
 	assert.Equal(t, workflows.OutcomeCompleted, res.Outcome)
 	assert.Contains(t, auditOf(res.Status), "alice@platform.example: approve accept-connection (update)")
 }
