@@ -360,6 +360,9 @@ func (c *core) reach(ctx workflow.Context, m milestone, w waitFor, since time.Ti
 // policy (approvers) is read afresh first.
 func (c *core) gate(ctx workflow.Context, name, next string) (decision, error) {
 	if by, ok := c.covered[name]; ok {
+		// Once: a gate that opens again (the customer rejected the endpoint
+		// the plan created, say) waits for an approver.
+		delete(c.covered, name)
 		c.audit(ctx, "linkwright", "gate "+name+" covered by the approved plan", "approved by "+by)
 		return decision{Kind: Approve, Gate: name, Approver: by}, nil
 	}

@@ -66,7 +66,7 @@ type EnablementSuite struct {
 	env     *testsuite.TestWorkflowEnvironment
 	cloud   *sim.Cloud
 	tracker *ticket.File
-	policy  config.Policy
+	policy  *config.Policy
 	ref     cloud.EnvRef
 	counter *commandCounter
 	memos   *memoStore
@@ -136,7 +136,10 @@ func (s *EnablementSuite) SetupTest() {
 	s.cloud = sim.Open(dir + "/cloud")
 	s.cloud.Settle = 0
 	s.tracker = ticket.NewFile(dir + "/tickets")
-	s.policy = config.DefaultPolicy()
+	// Fresh for every test: a run an earlier test left behind (a live link
+	// it cancelled) may still read its own test's policy.
+	policy := config.DefaultPolicy()
+	s.policy = &policy
 	s.policy.Approvers = []string{alice, bob}
 	s.policy.WebUI = "http://localhost:8233/namespaces/default"
 	s.ref = cloud.EnvRef{Cloud: "aws", Region: "us-east-1", Project: "abcd1234efgh5", Environment: "production"}
@@ -169,9 +172,10 @@ func (s *EnablementSuite) newEnv() {
 	s.env.RegisterWorkflow(PrivateLinkChange)
 	s.env.RegisterWorkflow(PrivateLinkTeardown)
 	s.calls = &recorder{Provider: s.cloud}
+	policy := s.policy
 	s.env.RegisterActivity(&activities.Activities{
 		Cloud: s.calls, Tracker: s.tracker, Prober: &simProber{listeners: s.listeners, probe: &probe.Prober{Resolver: s.resolver, Timeout: time.Second}},
-		Policy: func() config.Policy { return s.policy }, Workflows: s.memos,
+		Policy: func() config.Policy { return *policy }, Workflows: s.memos,
 		Confirm: []time.Duration{10 * time.Millisecond},
 	})
 }
