@@ -213,10 +213,12 @@ func TestIntegrationWalkthrough(t *testing.T) {
 	assert.Contains(t, string(md), "Acme Corp (customer) · public reply\n\nConfirmed: the link works from our side. both services answer")
 	assert.Contains(t, string(md), "Status: **solved**")
 
-	// A second enablement for the live link is refused.
+	assert.Regexp(t, `(?m)^  port 45432\s+connected\s+vpce-\S+:45432 `, out, "the last check's result per port")
+
+	// A second enablement for the live link is refused, pointing at change.
 	code, _, errOut = cli("request", "-f", req)
 	assert.Equal(t, exitFailed, code)
-	assert.Contains(t, errOut, "already running")
+	assert.Contains(t, errOut, "is already a live link ("+id+"): change it with `linkwright change -w "+id)
 
 	// The live link answers the "Test" button, per port.
 	out = must("test", "-f", req)

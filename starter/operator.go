@@ -130,8 +130,7 @@ func cmdRequest(ctx context.Context, args []string, out io.Writer) error {
 	}, workflows.EnablementWorkflow, json.RawMessage(data))
 	var started *serviceerror.WorkflowExecutionAlreadyStarted
 	if errors.As(err, &started) {
-		return fmt.Errorf("an enablement for %s/%s on %s is already running (%s): one at a time per environment and cloud; see `linkwright status -w %s`",
-			req.ProjectID, req.Environment, req.Cloud, req.WorkflowID(), req.WorkflowID())
+		return alreadyRunning(ctx, c, req)
 	}
 	if err != nil {
 		return err
@@ -140,6 +139,19 @@ func cmdRequest(ctx context.Context, args []string, out io.Writer) error {
 	fmt.Fprintf(out, "Started %s (run %s).\nWeb UI: %s/workflows/%s\nFollow it: linkwright status -w %s\n",
 		run.GetID(), run.GetRunID(), strings.TrimRight(cfg.Policy.WebUI, "/"), url.PathEscape(run.GetID()), run.GetID())
 	return nil
+}
+
+// alreadyRunning explains why a request found its workflow ID taken: an
+// enablement under way, or a live link that is changed rather than requested
+// again.
+func alreadyRunning(ctx context.Context, c client.Client, req request.Request) error {
+	id := req.WorkflowID()
+	if d, err := c.DescribeWorkflowExecution(ctx, id, ""); err == nil && d.GetWorkflowExecutionInfo().GetType().GetName() == workflows.LiveWorkflow {
+		return fmt.Errorf("%s/%s on %s is already a live link (%s): change it with `linkwright change -w %s -f change.json`, or tear it down first with `linkwright teardown -w %s`",
+			req.ProjectID, req.Environment, req.Cloud, id, id, id)
+	}
+	return fmt.Errorf("an enablement for %s/%s on %s is already running (%s): one at a time per environment and cloud; see `linkwright status -w %s`",
+		req.ProjectID, req.Environment, req.Cloud, id, id)
 }
 
 func staticDetails(r request.Request) string {
@@ -213,6 +225,9 @@ func printStatus(out io.Writer, st workflows.Status) {
 		}
 		for _, d := range h.Drift {
 			fmt.Fprintf(out, "  drift:    %s (repair: %s)\n", d.What, d.Repair)
+		}
+		for _, r := range h.Verification {
+			fmt.Fprintf(out, "  port %-6d %-10s %s\n", r.Port, r.Outcome, r.Diagnosis)
 		}
 	}
 	if sp := st.Spec; sp != nil {
