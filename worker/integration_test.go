@@ -253,6 +253,21 @@ func historyLength(t *testing.T, c client.Client, id, runID string) (int, *histo
 	return len(h.Events), h
 }
 
+// record writes histories for the replay tests of package workflows when
+// LINKWRIGHT_RECORD_HISTORY names a directory (workflows/testdata).
+func record(t *testing.T, hists map[string]*historypb.History) {
+	t.Helper()
+	dir := os.Getenv("LINKWRIGHT_RECORD_HISTORY")
+	if dir == "" {
+		return
+	}
+	for name, hist := range hists {
+		data, err := protojson.MarshalOptions{Indent: "  "}.Marshal(hist)
+		require.NoError(t, err)
+		require.NoError(t, os.WriteFile(filepath.Join(dir, name), data, 0o644))
+	}
+}
+
 func platformService(t *testing.T, cfg config.Config, ref cloud.EnvRef) cloud.Environment {
 	env, err := sim.Open(cfg.SimDir()).Environment(context.Background(), ref)
 	require.NoError(t, err)
@@ -326,13 +341,7 @@ func TestIntegrationBidirectionalEnablement(t *testing.T) {
 	n, h := historyLength(t, c, id, run.GetRunID())
 	child, ch := historyLength(t, c, id+"/reverse", "")
 	t.Logf("history events of a completed bidirectional enablement: %d (reverse-link child: %d)", n, child)
-	if dir := os.Getenv("LINKWRIGHT_RECORD_HISTORY"); dir != "" {
-		for name, hist := range map[string]*historypb.History{"enablement-bidirectional.json": h, "reverse-link.json": ch} {
-			data, err := protojson.MarshalOptions{Indent: "  "}.Marshal(hist)
-			require.NoError(t, err)
-			require.NoError(t, os.WriteFile(filepath.Join(dir, name), data, 0o644))
-		}
-	}
+	record(t, map[string]*historypb.History{"enablement-bidirectional.json": h, "reverse-link.json": ch})
 
 	// The Web UI finds it by search attribute (this run: the server may
 	// hold earlier runs of the same link from other tests).

@@ -12,6 +12,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	enumspb "go.temporal.io/api/enums/v1"
+	historypb "go.temporal.io/api/history/v1"
 	sdkpb "go.temporal.io/api/sdk/v1"
 	"go.temporal.io/sdk/client"
 
@@ -260,11 +261,16 @@ func TestIntegrationLiveLinkLifeOnTheSimulatedCloud(t *testing.T) {
 	assert.Contains(t, actions, "linkwright: recovered")
 
 	// The teardown, approved, ends the link; nothing of it is left.
+	liveRunID := liveRun(t, c, id)
 	out := tearDown(t, c, id, bob)
 	assert.Contains(t, auditOf(out.Status), bob+": "+workflows.OutcomeTornDown)
 	inv, err = simCloud.Inventory(t.Context(), env.EnvRef, []string{custSvc})
 	require.NoError(t, err)
 	nothingLeft(t, inv, []int{3306, 5672})
+	_, live := historyLength(t, c, id, liveRunID)
+	_, change := historyLength(t, c, id+"/change/1", "")
+	_, teardown := historyLength(t, c, id+"/teardown", "")
+	record(t, map[string]*historypb.History{"live.json": live, "change-add-port.json": change, "teardown.json": teardown})
 
 	// The ID is free: a new enablement starts under it (and is withdrawn).
 	again := start(t, c, req)

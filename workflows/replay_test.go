@@ -10,24 +10,42 @@ import (
 	"go.temporal.io/sdk/workflow"
 )
 
-// The recorded histories of a completed bidirectional enablement and its
-// reverse link (recorded by the integration test with
-// LINKWRIGHT_RECORD_HISTORY=$PWD/workflows/testdata) must replay on the
-// current code: a change that would break running workflows fails here.
-func TestReplayRecordedBidirectionalEnablement(t *testing.T) {
+// Recorded histories must replay on the current code: a change that would
+// break running workflows fails here. They are recorded by the integration
+// tests (TestIntegrationBidirectionalEnablement and
+// TestIntegrationLiveLinkLifeOnTheSimulatedCloud) with
+// LINKWRIGHT_RECORD_HISTORY=$PWD/workflows/testdata. The "-before-live"
+// files are from before an enablement continued as the live link: runs of
+// that code may still be open on a server, so they replay too.
+func TestReplayRecordedHistories(t *testing.T) {
 	const id = "privatelink/abcd1234efgh5/production/aws"
-	for file, wid := range map[string]string{"testdata/enablement-bidirectional.json": id, "testdata/reverse-link.json": id + "/reverse"} {
-		f, err := os.Open(file)
-		require.NoError(t, err)
-		h, err := client.HistoryFromJSON(f, client.HistoryJSONOptions{})
-		f.Close()
-		require.NoError(t, err)
-		r := worker.NewWorkflowReplayer()
-		r.RegisterWorkflow(PrivateLinkEnablement)
-		r.RegisterWorkflow(PrivateLinkReverseLink)
-		// The workflows check their IDs, so replay each under the ID it ran with.
-		require.NoError(t, r.ReplayWorkflowHistoryWithOptions(nil, h, worker.ReplayWorkflowHistoryOptions{
-			OriginalExecution: workflow.Execution{ID: wid},
-		}), file)
+	for _, h := range []struct{ file, id, workflowType string }{
+		{"enablement-bidirectional-before-live.json", id, EnablementWorkflow},
+		{"reverse-link-before-live.json", id + "/reverse", ReverseLinkWorkflow},
+		{"enablement-bidirectional.json", id, EnablementWorkflow},
+		{"reverse-link.json", id + "/reverse", ReverseLinkWorkflow},
+		{"live.json", id, LiveWorkflow},
+		{"change-add-port.json", id + "/change/1", ChangeWorkflow},
+		{"teardown.json", id + "/teardown", TeardownWorkflow},
+	} {
+		t.Run(h.file, func(t *testing.T) {
+			f, err := os.Open("testdata/" + h.file)
+			require.NoError(t, err)
+			hist, err := client.HistoryFromJSON(f, client.HistoryJSONOptions{})
+			f.Close()
+			require.NoError(t, err)
+			started := hist.Events[0].GetWorkflowExecutionStartedEventAttributes()
+			require.Equal(t, h.workflowType, started.GetWorkflowType().GetName(), "the recording is of the workflow it claims")
+			r := worker.NewWorkflowReplayer()
+			r.RegisterWorkflow(PrivateLinkEnablement)
+			r.RegisterWorkflow(PrivateLinkReverseLink)
+			r.RegisterWorkflow(PrivateLinkLive)
+			r.RegisterWorkflow(PrivateLinkChange)
+			r.RegisterWorkflow(PrivateLinkTeardown)
+			// The workflows check their IDs, so replay each under the ID it ran with.
+			require.NoError(t, r.ReplayWorkflowHistoryWithOptions(nil, hist, worker.ReplayWorkflowHistoryOptions{
+				OriginalExecution: workflow.Execution{ID: h.id},
+			}))
+		})
 	}
 }
