@@ -494,6 +494,64 @@ func (s *EnablementSuite) TestChangeAddsAndRemovesAReverseConnection() {
 	s.Contains(s.ticketText(), "You may now remove the platform's access to it")
 }
 
+// An approved plan covers the gates of the steps it lists once: when the
+// customer rejects the endpoint the change created, the gate opens again
+// and waits for an approver before a second endpoint is made.
+func (s *EnablementSuite) TestChangePlanApprovalCoversAGateOnce() {
+	in := s.liveLink(uniRequest())
+	const other = "com.amazonaws.vpce.us-east-1.vpce-svc-0aaaabbbbccccdddd"
+	var reopened, done Status
+	var firstID string
+	s.at(10*time.Minute, func() {
+		s.changeUpdate(request.Change{RequestedBy: sam, Reason: "reach their Redis", AddCustomerServices: []request.CustomerService{{Service: other, Ports: []int{36379}}}})
+	})
+	s.at(20*time.Minute, func() { s.approve(GateApplyChange, alice) })
+	s.at(time.Hour, func() {
+		s.Require().NoError(s.customer().Grant(other, "arn:aws:iam::210987654321:root", []int{36379}))
+		s.signal(SignalCustomerAccessGranted, nil)
+	})
+	s.at(2*time.Hour, func() {
+		pending, err := s.customer().PendingOnService(other)
+		s.Require().NoError(err)
+		s.Require().Len(pending, 1)
+		firstID = pending[0].ID
+		s.Require().NoError(s.customer().RejectEndpoint(firstID))
+		s.signal(SignalCustomerConnectionAccepted, nil)
+	})
+	s.at(3*time.Hour, func() {
+		reopened = s.status()
+		pending, err := s.customer().PendingOnService(other)
+		s.Require().NoError(err)
+		s.Empty(pending, "no second endpoint before an approver says so")
+		s.approve(GateCreateReverseEndpoint, bob)
+	})
+	s.at(4*time.Hour, func() {
+		pending, err := s.customer().PendingOnService(other)
+		s.Require().NoError(err)
+		s.Require().Len(pending, 1)
+		s.NotEqual(firstID, pending[0].ID)
+		s.Require().NoError(s.customer().AcceptEndpoint(pending[0].ID))
+		s.signal(SignalCustomerConnectionAccepted, nil)
+	})
+	s.at(5*time.Hour, func() { done = s.status() })
+	s.stopAt(6 * time.Hour)
+	s.startLive(in)
+
+	s.Equal(GateCreateReverseEndpoint, reopened.Gate, reopened.Next)
+	s.Equal(WaitingOnOperator, reopened.WaitingOn)
+	s.Require().Len(done.Spec.Reverse, 1, done.Next)
+	s.NotEqual(firstID, done.Spec.Reverse[0].EndpointID)
+	actions := auditActions(done)
+	covered := 0
+	for _, a := range actions {
+		if a == "linkwright: gate create-reverse-endpoint covered by the approved plan" {
+			covered++
+		}
+	}
+	s.Equal(1, covered, "%q", actions)
+	s.Contains(actions, "linkwright: opened gate", "the second time, the gate waits")
+}
+
 func (s *EnablementSuite) TestTeardownRemovesEverythingInOrder() {
 	in := s.liveLink(biRequest(35432))
 	var planned *ChangeResult
