@@ -337,16 +337,7 @@ func teardownLink(ctx context.Context, c linkUpdater, id string, td request.Tear
 // --- adopt
 
 func cmdAdopt(ctx context.Context, args []string, out io.Writer) error {
-	fs := newFlags("adopt")
-	file := fs.String("f", "", "the adopt request file")
-	dry := fs.Bool("dry-run", false, "validate only")
-	if err := parse(fs, args); err != nil {
-		return err
-	}
-	if *file == "" {
-		return usageError("adopt needs -f ADOPT.json")
-	}
-	data, err := os.ReadFile(*file)
+	file, data, dry, err := startFlags("adopt", "ADOPT.json", args)
 	if err != nil {
 		return err
 	}
@@ -355,10 +346,10 @@ func cmdAdopt(ctx context.Context, args []string, out io.Writer) error {
 		err = ad.Validate().Err()
 	}
 	if err != nil {
-		return &invalidErr{fmt.Errorf("%s: %w\n\nNothing was started.", *file, err)}
+		return &invalidErr{fmt.Errorf("%s: %w\n\nNothing was started.", file, err)}
 	}
-	if *dry {
-		fmt.Fprintf(out, "%s is valid (the cloud is read, and the platform environment checked, when the adoption starts).\n", *file)
+	if dry {
+		fmt.Fprintf(out, "%s is valid (the cloud is read, and the platform environment checked, when the adoption starts).\n", file)
 		return nil
 	}
 	c, err := dial()

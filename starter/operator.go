@@ -90,17 +90,24 @@ func dial() (client.Client, error) {
 	return c, nil
 }
 
-func cmdRequest(ctx context.Context, args []string, out io.Writer) error {
-	fs := newFlags("request")
-	file := fs.String("f", "", "the request file")
-	dry := fs.Bool("dry-run", false, "validate only")
+// startFlags parses the flags of a command that starts a workflow from a
+// file (request, adopt): -f FILE and --dry-run; it reads the file.
+func startFlags(name, file string, args []string) (path string, data []byte, dry bool, err error) {
+	fs := newFlags(name)
+	f := fs.String("f", "", "the "+name+" file")
+	d := fs.Bool("dry-run", false, "validate only")
 	if err := parse(fs, args); err != nil {
-		return err
+		return "", nil, false, err
 	}
-	if *file == "" {
-		return usageError("request needs -f REQUEST.json")
+	if *f == "" {
+		return "", nil, false, usageError("%s needs -f %s", name, file)
 	}
-	data, err := os.ReadFile(*file)
+	data, err = os.ReadFile(*f)
+	return *f, data, *d, err
+}
+
+func cmdRequest(ctx context.Context, args []string, out io.Writer) error {
+	file, data, dry, err := startFlags("request", "REQUEST.json", args)
 	if err != nil {
 		return err
 	}
@@ -111,8 +118,8 @@ func cmdRequest(ctx context.Context, args []string, out io.Writer) error {
 	if err != nil {
 		return &invalidErr{fmt.Errorf("%w\n\nNothing was started.", err)}
 	}
-	if *dry {
-		fmt.Fprintf(out, "%s is valid (the platform environment's plan and region are checked when it starts).\n", *file)
+	if dry {
+		fmt.Fprintf(out, "%s is valid (the platform environment's plan and region are checked when it starts).\n", file)
 		return nil
 	}
 	c, err := dial()

@@ -3,15 +3,10 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"maps"
-	"net/http"
-	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	azfake "github.com/Azure/azure-sdk-for-go/sdk/azcore/fake"
-	"github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"go.temporal.io/sdk/client"
@@ -27,47 +22,12 @@ import (
 	"github.com/linkwright/linkwright/workflows"
 )
 
-// countingTransport counts the ARM requests that reach the model by
-// "METHOD resource-type", under its own lock: the worker's activities
-// make them while the test reads the counts.
-type countingTransport struct {
-	next  policy.Transporter
-	mu    sync.Mutex
-	calls map[string]int
-}
-
-func (t *countingTransport) Do(req *http.Request) (*http.Response, error) {
-	t.mu.Lock()
-	t.calls[req.Method+" "+armType(req.URL.Path)]++
-	t.mu.Unlock()
-	return t.next.Do(req)
-}
-
-// Calls returns the counts so far.
-func (t *countingTransport) Calls() map[string]int {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	return maps.Clone(t.calls)
-}
-
-// armType is the last resource type named in an ARM path.
-func armType(path string) string {
-	parts := strings.Split(strings.Trim(path, "/"), "/")
-	for i := len(parts) - 1; i >= 0; i-- {
-		switch strings.ToLower(parts[i]) {
-		case "privatelinkservices", "loadbalancers", "securityrules", "privateendpoints", "privateendpointconnections", "checkprivatelinkservicevisibility":
-			return parts[i]
-		}
-	}
-	return path
-}
-
 // azureStack is a worker on the Azure provider against the armnetwork
 // fakes and the test model, with a platform environment built in it and a
 // customer service on loopback.
 type azureStack struct {
 	m        *aztest.Model
-	tr       *countingTransport
+	tr       *aztest.Transport
 	provider *azure.Provider
 	ref      cloud.EnvRef
 	plat     aztest.Platform
@@ -83,7 +43,7 @@ func startAzureWorker(t *testing.T, c client.Client, tune ...func(*config.Config
 	t.Helper()
 	s := azureStack{m: aztest.New(), ref: cloud.EnvRef{Cloud: "azure", Region: "westeurope", Project: "azure1234abcd", Environment: "production"}}
 	s.plat = s.m.Build(s.ref, "pro")
-	s.tr = &countingTransport{next: s.m.Transport(), calls: map[string]int{}}
+	s.tr = s.m.Transport()
 	s.provider = azure.NewFor(azure.Options{
 		SubscriptionID: aztest.PlatformSubscription, ResourceGroups: []string{s.plat.ResourceGroup},
 		SubnetID:              "/subscriptions/" + aztest.PlatformSubscription + "/resourceGroups/rg-net/providers/Microsoft.Network/virtualNetworks/vnet/subnets/endpoints",
@@ -124,7 +84,7 @@ func TestIntegrationAzureBidirectional(t *testing.T) {
 	require.NoError(t, err)
 	err = run.Get(context.Background(), nil)
 	require.ErrorContains(t, err, `services[0].port "443" is HTTPS`)
-	calls, _ := summarize(s.tr.Calls())
+	calls, _ := summarize(s.tr.CallCounts())
 	assert.Zero(t, calls, "no ARM call for a request with port 443")
 
 	req := s.request()
@@ -132,7 +92,7 @@ func TestIntegrationAzureBidirectional(t *testing.T) {
 
 	// The live link checks itself at once: the enablement's calls are the
 	// total less that first check, which costs what any check costs.
-	total, check := checkCost(t, c, req.WorkflowID(), s.tr.Calls)
+	total, check := checkCost(t, c, req.WorkflowID(), s.tr.CallCounts)
 	n, detail := summarize(minus(total, check))
 	t.Logf("ARM calls for one bidirectional enablement (polls included): %d: %s", n, detail)
 }

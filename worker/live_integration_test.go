@@ -322,13 +322,13 @@ func TestIntegrationLiveLinkLifeOnAzure(t *testing.T) {
 	id := req.WorkflowID()
 	driveBidirectional(t, c, req, s.m, s.plat.Alias, aztest.PlatformSubscription)
 
-	_, check := checkCost(t, c, id, s.tr.Calls)
+	_, check := checkCost(t, c, id, s.tr.CallCounts)
 	n, detail := summarize(check)
 	t.Logf("Azure (fakes): %d ARM calls per health check of a bidirectional link with 1 port: %s", n, detail)
 	require.Positive(t, n, "a health check reads the cloud")
 
 	addPort(t, c, id, bob, request.Service{Name: "amqp", Port: 5672})
-	_, check = checkCost(t, c, id, s.tr.Calls)
+	_, check = checkCost(t, c, id, s.tr.CallCounts)
 	n, detail = summarize(check)
 	t.Logf("Azure (fakes): %d ARM calls per health check with 2 ports: %s", n, detail)
 

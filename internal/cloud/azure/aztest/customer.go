@@ -2,6 +2,7 @@ package aztest
 
 import (
 	"fmt"
+	"maps"
 	"net/http"
 	"strings"
 	"sync"
@@ -191,6 +192,14 @@ type Transport struct {
 // Transport returns a transport for the model.
 func (m *Model) Transport() *Transport {
 	return &Transport{m: m, next: fake.NewServerFactoryTransport(m.Servers()), Calls: map[string]int{}, throttle: map[string]int{}, RetryAfter: time.Second}
+}
+
+// CallCounts returns a copy of the counts so far, read under the
+// transport's lock (activities make requests while a test reads them).
+func (t *Transport) CallCounts() map[string]int {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return maps.Clone(t.Calls)
 }
 
 // Throttle answers the next n requests whose path contains part with 429.
