@@ -209,8 +209,8 @@ func changeLink(ctx context.Context, c linkChanger, id string, ch request.Change
 			id, orDash(string(st.Phase)), id)
 	}
 	link := linkOf(*st.Spec)
-	if es := ch.Validate(link); len(es) > 0 {
-		return &invalidErr{fmt.Errorf("%w\n\nNothing was sent.", es)}
+	if err := ch.Validate(link).Of("change"); err != nil {
+		return &invalidErr{fmt.Errorf("%w\n\nNothing was sent.", err)}
 	}
 	ch = ch.Normalize(link.Cloud)
 	var res workflows.ChangeResult
@@ -300,8 +300,8 @@ func cmdTeardown(ctx context.Context, args []string, out io.Writer) error {
 		return err
 	}
 	td := request.Teardown{RequestedBy: *by, Reason: *reason}.Normalize()
-	if es := td.Validate(); len(es) > 0 {
-		return &invalidErr{fmt.Errorf("%w\n\nNothing was sent.", es)}
+	if err := td.Validate().Of("teardown"); err != nil {
+		return &invalidErr{fmt.Errorf("%w\n\nNothing was sent.", err)}
 	}
 	id, c, err := t.connect()
 	if err != nil {
@@ -343,7 +343,7 @@ func cmdAdopt(ctx context.Context, args []string, out io.Writer) error {
 	}
 	ad, err := request.DecodeAdopt(data)
 	if err == nil {
-		err = ad.Validate().Err()
+		err = ad.Validate().Of("adopt request")
 	}
 	if err != nil {
 		return &invalidErr{fmt.Errorf("%s: %w\n\nNothing was started.", file, err)}

@@ -87,7 +87,7 @@ func TestChangeWithBadFileSendsNothing(t *testing.T) {
 	code, out, errOut := cli("change", "-w", liveID, "-f", bad)
 	assert.Equal(t, exitInvalid, code)
 	assert.Empty(t, out)
-	for _, want := range []string{"4 problems", `removePorts is a JSON string but must be a list`,
+	for _, want := range []string{"invalid PrivateLink change, 4 problems", `removePorts is a JSON string but must be a list`,
 		`requestedby is not a change request field: did you mean "requestedBy"?`,
 		`addServices[0].Port is not a change request field: did you mean "port"?`,
 		`dryrun is not a change request field: did you mean "dryRun"?`, "Nothing was sent."} {
@@ -287,7 +287,7 @@ func TestTeardown(t *testing.T) {
 	code, out, errOut := cli("teardown", "-w", liveID, "--requested-by", "sam smith", "--reason", "the customer leaves")
 	assert.Equal(t, exitInvalid, code)
 	assert.Empty(t, out)
-	assert.Contains(t, errOut, `requestedBy "sam smith" contains spaces`)
+	assert.Contains(t, errOut, "invalid PrivateLink teardown, 1 problem:\n- requestedBy \"sam smith\" contains spaces")
 	assert.Contains(t, errOut, "Nothing was sent.")
 
 	f := &fakeLink{answer: workflows.ChangeResult{WorkflowID: liveID + "/teardown", Plan: []workflows.PlanStep{
@@ -358,7 +358,7 @@ func TestAdoptValidatesBeforeStarting(t *testing.T) {
 	code, out, errOut := cli("adopt", "-f", bad)
 	assert.Equal(t, exitInvalid, code)
 	assert.Empty(t, out)
-	for _, want := range []string{"6 problems", "company is required", `environment "integration" cannot use PrivateLink`,
+	for _, want := range []string{"invalid PrivateLink adopt request, 6 problems", "company is required", `environment "integration" cannot use PrivateLink`,
 		`customerAccount "123" is not an Azure subscription ID`, `services[0].port "443" is HTTPS`,
 		"reverseEndpoints[0].endpointId is required", `reverseEndpoints[0].ports[0] "22" is SSH`, "Nothing was started."} {
 		assert.Contains(t, errOut, want)

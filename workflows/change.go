@@ -203,7 +203,7 @@ func (o *opRun) change(ctx workflow.Context, c request.Change) error {
 		lk.CustomerServices = append(lk.CustomerServices, r.Service)
 	}
 	if es := c.Validate(lk); len(es) > 0 {
-		return temporal.NewNonRetryableApplicationError(es.Error(), "InvalidRequest", nil)
+		return temporal.NewNonRetryableApplicationError(es.Of("change").Error(), "InvalidRequest", nil)
 	}
 	if err := o.read(ctx); err != nil {
 		return err

@@ -625,7 +625,7 @@ func (l *live) checkChange(raw json.RawMessage) (request.Change, error) {
 		return c, err
 	}
 	c = c.Normalize(l.spec.Cloud)
-	return c, c.Validate(l.link()).Err()
+	return c, c.Validate(l.link()).Of("change")
 }
 
 func (l *live) checkTeardown(raw json.RawMessage) (request.Teardown, error) {
@@ -636,7 +636,7 @@ func (l *live) checkTeardown(raw json.RawMessage) (request.Teardown, error) {
 	if err != nil {
 		return t, err
 	}
-	return t, t.Validate().Err()
+	return t, t.Validate().Of("teardown")
 }
 
 // startChange asks the run for a change and answers with its plan once
@@ -865,7 +865,7 @@ func (l *live) adopt(ctx workflow.Context, raw json.RawMessage) (*Result, error)
 		}
 		l.audit(ctx, "linkwright", "refused the adopt request", strconv.Itoa(len(problems))+" problems")
 		l.setPhase(ctx, PhaseInvalid, WaitingOnNone, "fix the adopt request and start it again: "+strings.Join(l.st.Problems, "; "))
-		return nil, temporal.NewNonRetryableApplicationError(problems.Error(), "InvalidRequest", nil, problems)
+		return nil, temporal.NewNonRetryableApplicationError(problems.Of("adopt request").Error(), "InvalidRequest", nil, problems)
 	}
 	l.audit(ctx, ad.RequestedBy, "asked to adopt", fmt.Sprintf("a link built by hand for %s, %s/%s on %s", ad.Company, ad.ProjectID, ad.Environment, ad.Cloud))
 

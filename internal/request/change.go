@@ -105,7 +105,7 @@ var (
 func DecodeChange(data []byte) (Change, error) {
 	var c Change
 	if es := decodeStrict(data, &c, changeSchema); len(es) > 0 {
-		return Change{}, es
+		return Change{}, es.Of("change")
 	}
 	return c.Normalize(""), nil
 }
@@ -397,7 +397,7 @@ func plural(noun string, n int) string {
 func DecodeTeardown(data []byte) (Teardown, error) {
 	var t Teardown
 	if es := decodeStrict(data, &t, teardownSchema); len(es) > 0 {
-		return Teardown{}, es
+		return Teardown{}, es.Of("teardown")
 	}
 	return t.Normalize(), nil
 }
@@ -425,7 +425,7 @@ func (t Teardown) Validate() Errors {
 func DecodeAdopt(data []byte) (Adopt, error) {
 	var a Adopt
 	if es := decodeStrict(data, &a, adoptSchema); len(es) > 0 {
-		return Adopt{}, es
+		return Adopt{}, es.Of("adopt request")
 	}
 	return a.Normalize(), nil
 }

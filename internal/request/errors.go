@@ -31,7 +31,27 @@ func (e FieldError) String() string {
 // Errors is every problem found in a request. A nil Errors means none.
 type Errors []FieldError
 
-func (es Errors) Error() string {
+func (es Errors) Error() string { return es.message("request") }
+
+// Of returns es as an error headed with what was invalid ("change",
+// "teardown", "adopt request"), or nil when there are none; errors.As
+// still finds the Errors.
+func (es Errors) Of(what string) error {
+	if len(es) == 0 {
+		return nil
+	}
+	return invalid{what, es}
+}
+
+type invalid struct {
+	what string
+	es   Errors
+}
+
+func (e invalid) Error() string { return e.es.message(e.what) }
+func (e invalid) Unwrap() error { return e.es }
+
+func (es Errors) message(what string) string {
 	lines := make([]string, len(es))
 	for i, e := range es {
 		lines[i] = "- " + e.String()
@@ -40,7 +60,7 @@ func (es Errors) Error() string {
 	if len(es) == 1 {
 		noun = "problem"
 	}
-	return fmt.Sprintf("invalid PrivateLink request, %d %s:\n%s", len(es), noun, strings.Join(lines, "\n"))
+	return fmt.Sprintf("invalid PrivateLink %s, %d %s:\n%s", what, len(es), noun, strings.Join(lines, "\n"))
 }
 
 // Err returns es as an error, or nil when there are none.
