@@ -578,7 +578,9 @@ func (o *opRun) teardown(ctx workflow.Context, t request.Teardown) error {
 		}
 	}
 	if len(conns) > 0 {
-		in := activities.Connections{Env: o.ref, IDs: conns, Reason: "the PrivateLink was removed: " + t.Reason}
+		// The reason is the customer's to read (Azure shows it on their
+		// connection): the platform's words, never the operator's free text.
+		in := activities.Connections{Env: o.ref, IDs: conns, Reason: "the PrivateLink was removed (ticket " + o.spec.Ticket + ")"}
 		if err := workflow.ExecuteActivity(act(ctx, "reject every customer connection"), a.RejectConnections, in).Get(ctx, nil); err != nil {
 			return err
 		}
@@ -600,7 +602,10 @@ func (o *opRun) teardown(ctx workflow.Context, t request.Teardown) error {
 		return err
 	}
 	o.spec.Deadlines = append(o.spec.Deadlines, Deadline{What: "teardown", Started: o.started, Target: o.st.Deadline, Done: workflow.Now(ctx)})
-	_ = o.reply(ctx, "PrivateLink for "+o.spec.Company+" has been removed: "+t.Reason+". We are closing this ticket; reply here if you have questions.")
+	// The operator's reason is an internal note; the customer reads what
+	// was done.
+	_ = o.note(ctx, "Teardown complete ("+t.Reason+"), requested by "+o.requester+"; the cloud was read back and nothing of the link is left.")
+	_ = o.reply(ctx, "The PrivateLink for "+o.spec.Company+" has been removed, as agreed, and nothing of it is left on the platform. We are closing this ticket; reply here if you have questions.")
 	return o.ticketStatus(ctx, ticket.StatusSolved)
 }
 

@@ -71,7 +71,7 @@ func (r *recorder) AcceptConnections(ctx context.Context, ref cloud.EnvRef, ids 
 }
 
 func (r *recorder) RejectConnections(ctx context.Context, ref cloud.EnvRef, ids []string, reason string) error {
-	r.add("reject %v", ids)
+	r.add("reject %v because %s", ids, reason)
 	return r.Provider.RejectConnections(ctx, ref, ids, reason)
 }
 
@@ -581,6 +581,16 @@ func (s *EnablementSuite) TestTeardownRemovesEverythingInOrder() {
 	}
 	text := s.ticketText()
 	s.Less(strings.Index(text, "You may now delete the service"), strings.Index(text, "has been removed"))
+	// The operator's reason is for the platform: an internal note, never
+	// a public reply or the rejection the customer sees on their side.
+	s.Contains(text, "[public=false] Teardown complete (the customer leaves), requested by sam@platform.example")
+	for _, line := range strings.Split(text, "\n") {
+		if strings.HasPrefix(line, "[public=true]") {
+			s.NotContains(line, "the customer leaves")
+		}
+	}
+	s.Contains(s.calls.list()[1], "because the PrivateLink was removed (ticket PL-0001)")
+	s.NotContains(s.calls.list()[1], "the customer leaves")
 	s.Contains(auditActions(final.Status), "linkwright: read the cloud back")
 }
 
