@@ -6,6 +6,7 @@ package cloud
 
 import (
 	"context"
+	"slices"
 	"time"
 )
 
@@ -64,6 +65,15 @@ type Provider interface {
 	PlatformEndpoints(ctx context.Context, ref EnvRef, service string) ([]Endpoint, error)
 	// DeleteEndpoint removes an endpoint; one already gone is success.
 	DeleteEndpoint(ctx context.Context, ref EnvRef, id string) error
+
+	// Zones reads, changing nothing, the availability zones of the
+	// platform deployment (the zones of the subnets its endpoints into
+	// customer services go in) and, when service is not empty, the zones
+	// a customer's endpoint service is offered in, both as zone IDs: zone
+	// names differ between accounts, IDs do not. A service the platform
+	// cannot see is NotFound. Clouds whose services are regional (Azure
+	// Private Link) answer Regional and no zones: there is nothing to check.
+	Zones(ctx context.Context, ref EnvRef, service string) (Zones, error)
 
 	// Inventory reads, changing nothing, what exists in the cloud for one
 	// link: what the platform service allows (as ServiceState), every
@@ -158,4 +168,26 @@ type Endpoint struct {
 	IPs     []string `json:"ips,omitempty"`
 	// Created is when the endpoint was created, where the cloud says.
 	Created time.Time `json:"created,omitzero"`
+}
+
+// Zones are the availability zones of the platform deployment and of a
+// customer service, as zone IDs (AWS "use1-az1"), sorted.
+type Zones struct {
+	// Regional is true where endpoint services are regional and no zone
+	// check applies (Azure).
+	Regional bool     `json:"regional,omitempty"`
+	Platform []string `json:"platform,omitempty"`
+	Service  []string `json:"service,omitempty"`
+}
+
+// Missing returns the platform's zone IDs the service is not offered in:
+// an endpoint into the service cannot reach the platform deployment there.
+func (z Zones) Missing() []string {
+	var out []string
+	for _, id := range z.Platform {
+		if !slices.Contains(z.Service, id) {
+			out = append(out, id)
+		}
+	}
+	return out
 }

@@ -201,3 +201,10 @@ func deref[T any](p *T) T {
 	}
 	return *p
 }
+
+// Zones answers Regional: an Azure Private Link service is regional, and an
+// endpoint in any subnet of the region reaches it, so no zone check
+// applies. It makes no ARM call.
+func (p *Provider) Zones(ctx context.Context, ref cloud.EnvRef, service string) (cloud.Zones, error) {
+	return cloud.Zones{Regional: true}, nil
+}

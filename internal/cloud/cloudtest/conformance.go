@@ -231,6 +231,42 @@ func Run(t *testing.T, h Harness) {
 	})
 	require.NotEmpty(t, endpoint.ID)
 
+	// The outbound link checks that the customer's service is offered in
+	// every zone of the platform deployment. What the customer's side can
+	// do here does not set a service's zones, so the suite checks the
+	// shape of the answer; each provider's own tests check the zones.
+	t.Run("zones are read, changing nothing", func(t *testing.T) {
+		before := inventory(t, p, h, []string{h.CustomerService})
+		alone, err := p.Zones(ctx, h.Env, "")
+		require.NoError(t, err)
+		if alone.Regional {
+			assert.Empty(t, alone.Platform, "a regional cloud has no zones to check")
+		} else {
+			assert.NotEmpty(t, alone.Platform, "the platform deployment is in some zones")
+		}
+		assert.True(t, slices.IsSorted(alone.Platform), "zone IDs sorted: %v", alone.Platform)
+		assert.Empty(t, alone.Service, "no service asked about")
+
+		granted, err := p.Zones(ctx, h.Env, h.CustomerService)
+		require.NoError(t, err, "the customer allowed the platform on %s", h.CustomerService)
+		assert.Equal(t, alone.Regional, granted.Regional)
+		assert.Equal(t, alone.Platform, granted.Platform, "the same platform zones, whatever the service")
+		assert.True(t, slices.IsSorted(granted.Service), "zone IDs sorted: %v", granted.Service)
+		if granted.Regional {
+			assert.Empty(t, granted.Service, "a regional cloud has no zones to check")
+		}
+
+		// Not granted yet (the next subtest grants it).
+		unseen, err := p.Zones(ctx, h.Env, h.OtherCustomerService)
+		if err == nil {
+			assert.True(t, alone.Regional && unseen.Regional, "a service the platform cannot see is NotFound, unless the cloud is regional: got %+v", unseen)
+		} else {
+			assert.True(t, cloud.IsNotFound(err), "a service the platform cannot see: want NotFound, got %v", err)
+		}
+
+		assert.Equal(t, before, inventory(t, p, h, []string{h.CustomerService}), "Zones changes nothing")
+	})
+
 	t.Run("platform endpoints are found by service", func(t *testing.T) {
 		require.NoError(t, h.Customer.Grant(h.Account, h.OtherCustomerService, env.Principal, h.Ports))
 		other, err := p.CreateEndpoint(ctx, cloud.EndpointSpec{Env: h.Env, Service: h.OtherCustomerService, Token: "conformance-other"})

@@ -3,6 +3,7 @@ package sim
 import (
 	"slices"
 	"sort"
+	"strings"
 
 	"github.com/linkwright/linkwright/internal/cloud"
 )
@@ -84,6 +85,79 @@ func (cu Customer) Grant(serviceName, principal string, ports []int) error {
 			}
 		}
 		sort.Ints(svc.Ports)
+		return nil
+	})
+}
+
+// SetServiceZones sets the availability zones the customer's endpoint
+// service is offered in (the zones of its load balancer's subnets), named
+// as the customer's own account names them, us-east-1a: a customer picks
+// subnets by those names. The platform sees zone IDs (see ZoneNames). A
+// service Grant creates is offered in every zone of its region; only its
+// owner changes that.
+func (cu Customer) SetServiceZones(serviceName string, zoneNames []string) error {
+	if cu.Cloud != "aws" {
+		return cloud.Errorf(cloud.Invalid, "SetServiceZones", "%s services are regional: they have no availability zones to set", cu.Cloud)
+	}
+	if len(zoneNames) == 0 {
+		return cloud.Errorf(cloud.Invalid, "SetServiceZones", "name at least one availability zone for service %s: its load balancer needs a subnet in one", serviceName)
+	}
+	return cu.c.update(func(st *state) error {
+		svc := st.Services[key(serviceName)]
+		if svc == nil || svc.Cloud != cu.Cloud {
+			return cloud.Errorf(cloud.NotFound, "SetServiceZones", "account %s has no service %s: Grant creates it", cu.Account, serviceName)
+		}
+		if svc.Owner != cu.Account {
+			return cloud.Errorf(cloud.AccessDenied, "SetServiceZones", "service %s belongs to %s, not %s: only its owner sets its zones", serviceName, svc.Owner, cu.Account)
+		}
+		region := serviceRegion(svc.Name)
+		if region == "" { // a name without a region: the zone names say it
+			region = strings.TrimRight(key(zoneNames[0]), "abcdefghijklmnopqrstuvwxyz")
+		}
+		names := accountZones(cu.Account, region)
+		if names == nil {
+			return cloud.Errorf(cloud.Invalid, "SetServiceZones", "%q is not the name of an availability zone of an AWS region: name zones as the account does, such as us-east-1a", zoneNames[0])
+		}
+		var ids []string
+		for _, n := range zoneNames {
+			id, ok := names[key(n)]
+			if !ok {
+				return cloud.Errorf(cloud.Invalid, "SetServiceZones", "account %s has no availability zone %q in %s, where service %s is: name its zones as the account does (%s)", cu.Account, n, region, serviceName, zoneNameList(names))
+			}
+			if !slices.Contains(ids, id) {
+				ids = append(ids, id)
+			}
+		}
+		slices.Sort(ids)
+		svc.Zones = ids
+		return nil
+	})
+}
+
+// DeleteService deletes the customer's own endpoint service. As AWS asks
+// of its owner, every endpoint into it that is still open is rejected
+// first (on Azure it is disconnected, as when a Private Link service
+// goes): the platform's endpoints into it stay, closed, and the platform
+// can no longer see the service.
+func (cu Customer) DeleteService(serviceName string) error {
+	return cu.c.update(func(st *state) error {
+		svc, err := cu.ownService(st, serviceName)
+		if err != nil {
+			return err
+		}
+		if svc.Platform {
+			return cloud.Errorf(cloud.AccessDenied, "DeleteService", "service %s is a platform environment's: a customer deletes only their own", serviceName)
+		}
+		closed := cloud.StateRejected
+		if cu.Cloud == "azure" {
+			closed = cloud.StateDisconnected
+		}
+		for _, ep := range st.Endpoints {
+			if key(ep.Service) == key(svc.Name) && !ep.State.Terminal() {
+				ep.State = closed
+			}
+		}
+		delete(st.Services, key(svc.Name))
 		return nil
 	})
 }

@@ -16,7 +16,8 @@ const (
 
 // seed is the inventory a new simulated cloud starts with: several projects,
 // Pro and Starter plans, production, staging and integration environments,
-// more than one region, on AWS and Azure.
+// more than one region, on AWS and Azure. Each AWS deployment is in three
+// availability zones: those the platform's account names a, b and c.
 func seed() *state {
 	st := &state{Services: map[string]*service{}, Endpoints: map[string]*endpoint{}, Tokens: map[string]string{}}
 	add := func(cloudName, region, project, env, plan string) {
@@ -30,6 +31,7 @@ func seed() *state {
 		case "aws":
 			e.Account = PlatformAWSAccount
 			e.Principal = "arn:aws:iam::" + PlatformAWSAccount + ":root"
+			e.Zones = deploymentZones(PlatformAWSAccount, region)
 			svc.ID = "vpce-svc-" + h[:17]
 			svc.Name = fmt.Sprintf("com.amazonaws.vpce.%s.%s", region, svc.ID)
 		case "azure":

@@ -377,6 +377,37 @@ func (c *Cloud) ServiceVisible(_ context.Context, ref cloud.EnvRef, name string)
 	return ok, err
 }
 
+// Zones implements cloud.Provider: the platform deployment's zone IDs and,
+// when service is named, those of the customer's service, changing
+// nothing. Azure answers Regional.
+func (c *Cloud) Zones(_ context.Context, ref cloud.EnvRef, service string) (cloud.Zones, error) {
+	var out cloud.Zones
+	err := c.view(func(st *state) error {
+		e, err := st.env(ref)
+		if err != nil {
+			return err
+		}
+		if e.Cloud != "aws" {
+			out.Regional = true
+			return nil
+		}
+		out.Platform = e.zoneIDs()
+		if service == "" {
+			return nil
+		}
+		svc := st.Services[key(service)]
+		if !svc.visibleTo(ref.Cloud, e.Principal) {
+			return cloud.Errorf(cloud.NotFound, "Zones", "service %s does not exist or has not allowed the platform principal %s: the customer allows it on their service first", service, e.Principal)
+		}
+		out.Service = svc.zoneIDs(e.Region)
+		return nil
+	})
+	if err != nil {
+		return cloud.Zones{}, err
+	}
+	return out, nil
+}
+
 // CreateEndpoint implements cloud.Provider.
 func (c *Cloud) CreateEndpoint(_ context.Context, spec cloud.EndpointSpec) (cloud.Endpoint, error) {
 	var out cloud.Endpoint

@@ -4,9 +4,11 @@ import (
 	"bufio"
 	"context"
 	"errors"
+	"maps"
 	"net"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -402,4 +404,252 @@ func TestByHandOnThePlatform(t *testing.T) {
 	targets, err = Open(c.st.dir).TargetHealth(ctx, prodAWS, []int{3306})
 	require.NoError(t, err)
 	assert.False(t, targets[0].Healthy)
+}
+
+func TestZoneIDPrefixIsAWSs(t *testing.T) {
+	for region, want := range map[string]string{
+		"us-east-1": "use1", "eu-west-1": "euw1", "ap-southeast-2": "apse2",
+		"ca-central-1": "cac1", "us-gov-west-1": "usgw1", "ap-northeast-1": "apne1",
+	} {
+		got, ok := zoneIDPrefix(region)
+		assert.True(t, ok, region)
+		assert.Equal(t, want, got, region)
+	}
+	for _, notAWS := range []string{"westeurope", "", "us-east", "-east-1", "us--1"} {
+		_, ok := zoneIDPrefix(notAWS)
+		assert.False(t, ok, "%q is no AWS region", notAWS)
+	}
+	assert.Equal(t, []string{"use1-az1", "use1-az2", "use1-az3", "use1-az4", "use1-az5", "use1-az6"}, regionZoneIDs("us-east-1"))
+	assert.Equal(t, []string{"euw1-az1", "euw1-az2", "euw1-az3"}, regionZoneIDs("eu-west-1"))
+}
+
+// Each account names a region's zones in its own order, as on AWS: the
+// platform's and the customers' of the repository's tests and examples
+// differ, so that comparing names instead of IDs is wrong.
+func TestZoneNamesDifferBetweenAccounts(t *testing.T) {
+	c := newCloud(t)
+	customers := []string{"123456789012", "111122223333", "210000000099", "999999999999", "444455556666", "000000000000"}
+	for _, region := range []string{"us-east-1", "eu-west-1"} {
+		platform := c.ZoneNames("aws", PlatformAWSAccount, region)
+		ids := regionZoneIDs(region)
+		require.Len(t, platform, len(ids))
+		assert.ElementsMatch(t, ids, slices.Collect(maps.Values(platform)), "every zone of the region, once")
+		for _, a := range customers {
+			theirs := c.ZoneNames("aws", a, region)
+			assert.ElementsMatch(t, ids, slices.Collect(maps.Values(theirs)), "%s: the same zone IDs", a)
+			assert.NotEqual(t, platform, theirs, "%s names the zones of %s otherwise than the platform", a, region)
+			assert.Equal(t, theirs, c.ZoneNames("aws", a, region), "%s: the same names every time", a)
+		}
+	}
+	assert.Equal(t, map[string]string{
+		"us-east-1a": "use1-az1", "us-east-1b": "use1-az2", "us-east-1c": "use1-az4",
+		"us-east-1d": "use1-az5", "us-east-1e": "use1-az6", "us-east-1f": "use1-az3",
+	}, c.ZoneNames("aws", PlatformAWSAccount, "us-east-1"))
+	// The walkthrough's customer calls the platform's zones e, a and b.
+	assert.Equal(t, map[string]string{
+		"us-east-1a": "use1-az2", "us-east-1b": "use1-az4", "us-east-1c": "use1-az5",
+		"us-east-1d": "use1-az6", "us-east-1e": "use1-az1", "us-east-1f": "use1-az3",
+	}, c.Customer("aws", "123456789012").ZoneNames("us-east-1"))
+
+	assert.Nil(t, c.ZoneNames("azure", "00000000-1111-2222-3333-444444444444", "westeurope"), "Azure Private Link is regional")
+	assert.Nil(t, c.ZoneNames("aws", "123456789012", "westeurope"), "not an AWS region")
+}
+
+func TestSeededDeploymentZones(t *testing.T) {
+	c := newCloud(t)
+	ctx := context.Background()
+	z, err := c.Zones(ctx, prodAWS, "")
+	require.NoError(t, err)
+	assert.Equal(t, cloud.Zones{Platform: []string{"use1-az1", "use1-az2", "use1-az4"}}, z, "the platform's zones a, b and c")
+	eu, err := c.Zones(ctx, cloud.EnvRef{Cloud: "aws", Project: "eu7k2m9p4q1xz", Environment: "production"}, "")
+	require.NoError(t, err)
+	assert.Equal(t, []string{"euw1-az1", "euw1-az2", "euw1-az3"}, eu.Platform)
+
+	az := cloud.EnvRef{Cloud: "azure", Project: "azure1234abcd", Environment: "production"}
+	z, err = c.Zones(ctx, az, "")
+	require.NoError(t, err)
+	assert.Equal(t, cloud.Zones{Regional: true}, z)
+	z, err = c.Zones(ctx, az, "/subscriptions/00000000-1111-2222-3333-444444444444/resourceGroups/rg/providers/Microsoft.Network/privateLinkServices/pls-orders")
+	require.NoError(t, err)
+	assert.Equal(t, cloud.Zones{Regional: true}, z, "nothing to check on a regional service")
+
+	for _, ref := range []cloud.EnvRef{
+		{Cloud: "aws", Project: "nosuchproject1", Environment: "production"},
+		{Cloud: "azure", Project: "nosuchproject1", Environment: "production"},
+	} {
+		_, err = c.Zones(ctx, ref, "")
+		assert.True(t, cloud.IsNotFound(err), "got %v", err)
+		assert.ErrorContains(t, err, "has no production environment")
+	}
+}
+
+// The customer picks their service's zones by their own names; the
+// platform reads zone IDs and finds which of its zones the service misses.
+func TestServiceZonesAsThePlatformSeesThem(t *testing.T) {
+	c := newCloud(t)
+	ctx := context.Background()
+	env := mustEnv(t, c)
+	const svc = "com.amazonaws.vpce.us-east-1.vpce-svc-0123456789abcdef0"
+	cu := c.Customer("aws", "123456789012")
+	require.NoError(t, cu.Grant(svc, env.Principal, []int{15432}))
+
+	z, err := c.Zones(ctx, prodAWS, strings.ToUpper(svc))
+	require.NoError(t, err)
+	assert.Equal(t, regionZoneIDs("us-east-1"), z.Service, "Grant offers the service in every zone of its region")
+	assert.Empty(t, z.Missing())
+
+	// The platform is in its a, b and c; so is the customer's service, by
+	// the customer's names, and yet it misses one of the platform's zones.
+	require.NoError(t, cu.SetServiceZones(svc, []string{"us-east-1a", "us-east-1b", "us-east-1c"}))
+	z, err = c.Zones(ctx, prodAWS, svc)
+	require.NoError(t, err)
+	assert.Equal(t, []string{"use1-az1", "use1-az2", "use1-az4"}, z.Platform)
+	assert.Equal(t, []string{"use1-az2", "use1-az4", "use1-az5"}, z.Service, "the customer's a, b and c as IDs")
+	assert.Equal(t, []string{"use1-az1"}, z.Missing(), "the customer calls it us-east-1e")
+
+	// Two of the platform's three zones, named in any case, one twice.
+	names := cu.ZoneNames("us-east-1")
+	byID := map[string]string{}
+	for n, id := range names {
+		byID[id] = n
+	}
+	require.NoError(t, cu.SetServiceZones(svc, []string{strings.ToUpper(byID["use1-az1"]), byID["use1-az4"], byID["use1-az1"], byID["use1-az6"]}))
+	z, err = c.Zones(ctx, prodAWS, svc)
+	require.NoError(t, err)
+	assert.Equal(t, []string{"use1-az1", "use1-az4", "use1-az6"}, z.Service)
+	assert.Equal(t, []string{"use1-az2"}, z.Missing())
+	again, err := Open(c.st.dir).Zones(ctx, prodAWS, svc)
+	require.NoError(t, err)
+	assert.Equal(t, z, again, "kept on disk")
+
+	// What is refused changes nothing.
+	err = cu.SetServiceZones(svc, []string{"us-east-1a", "us-east-1g"})
+	assert.Equal(t, cloud.Invalid, cloud.KindOf(err), "got %v", err)
+	assert.ErrorContains(t, err, `no availability zone "us-east-1g" in us-east-1`)
+	assert.ErrorContains(t, err, "us-east-1a, us-east-1b, us-east-1c, us-east-1d, us-east-1e, us-east-1f", "the valid names")
+	err = cu.SetServiceZones(svc, []string{"eu-west-1a"})
+	assert.Equal(t, cloud.Invalid, cloud.KindOf(err), "a zone of another region: %v", err)
+	err = cu.SetServiceZones(svc, nil)
+	assert.Equal(t, cloud.Invalid, cloud.KindOf(err), "no zone at all: %v", err)
+	assert.ErrorContains(t, err, "name at least one availability zone")
+	err = c.Customer("aws", "999999999999").SetServiceZones(svc, []string{"us-east-1a"})
+	assert.Equal(t, cloud.AccessDenied, cloud.KindOf(err), "not the owner: %v", err)
+	assert.ErrorContains(t, err, "belongs to 123456789012, not 999999999999")
+	err = cu.SetServiceZones("com.amazonaws.vpce.us-east-1.vpce-svc-0nosuchservice00", []string{"us-east-1a"})
+	assert.True(t, cloud.IsNotFound(err), "got %v", err)
+	err = c.Customer("azure", "00000000-1111-2222-3333-444444444444").SetServiceZones(svc, []string{"westeurope-1"})
+	assert.Equal(t, cloud.Invalid, cloud.KindOf(err), "Azure services are regional: %v", err)
+	z, err = c.Zones(ctx, prodAWS, svc)
+	require.NoError(t, err)
+	assert.Equal(t, []string{"use1-az1", "use1-az4", "use1-az6"}, z.Service, "unchanged")
+}
+
+// A service the platform cannot see has no zones to read.
+func TestZonesOfAServiceNotGrantedIsNotFound(t *testing.T) {
+	c := newCloud(t)
+	ctx := context.Background()
+	env := mustEnv(t, c)
+	const svc = "com.amazonaws.vpce.us-east-1.vpce-svc-0fedcba9876543210"
+	_, err := c.Zones(ctx, prodAWS, svc)
+	assert.True(t, cloud.IsNotFound(err), "no such service: %v", err)
+
+	cu := c.Customer("aws", "123456789012")
+	require.NoError(t, cu.Grant(svc, "arn:aws:iam::999999999999:root", []int{15432}))
+	_, err = c.Zones(ctx, prodAWS, svc)
+	assert.True(t, cloud.IsNotFound(err), "granted to someone else: %v", err)
+	assert.ErrorContains(t, err, "has not allowed the platform principal "+env.Principal)
+
+	require.NoError(t, cu.Grant(svc, env.Principal, nil))
+	_, err = c.Zones(ctx, prodAWS, svc)
+	require.NoError(t, err)
+	require.NoError(t, cu.Revoke(svc, env.Principal))
+	_, err = c.Zones(ctx, prodAWS, svc)
+	assert.True(t, cloud.IsNotFound(err), "revoked: %v", err)
+
+	// The platform's own service is not a customer's to look into.
+	_, err = c.Zones(ctx, prodAWS, env.ServiceName)
+	assert.True(t, cloud.IsNotFound(err), "got %v", err)
+}
+
+// A state saved before zones were modelled loads: the deployment is in
+// the platform's zones a, b and c, a customer's service in every zone.
+func TestStateWithoutZonesLoads(t *testing.T) {
+	dir := t.TempDir()
+	const svc = "com.amazonaws.vpce.us-east-1.vpce-svc-0123456789abcdef0"
+	old := `{
+  "seq": 0,
+  "environments": [
+    {"cloud": "aws", "region": "us-east-1", "project": "abcd1234efgh5", "environment": "production", "plan": "pro",
+     "serviceName": "com.amazonaws.vpce.us-east-1.vpce-svc-0aaaabbbbccccdddd", "serviceId": "vpce-svc-0aaaabbbbccccdddd",
+     "principal": "arn:aws:iam::210987654321:root", "account": "210987654321", "openPorts": []}
+  ],
+  "services": {
+    "com.amazonaws.vpce.us-east-1.vpce-svc-0aaaabbbbccccdddd": {"name": "com.amazonaws.vpce.us-east-1.vpce-svc-0aaaabbbbccccdddd",
+      "id": "vpce-svc-0aaaabbbbccccdddd", "cloud": "aws", "owner": "210987654321", "platform": true, "allowed": []},
+    "` + svc + `": {"name": "` + svc + `", "id": "` + svc + `", "cloud": "aws", "owner": "123456789012", "platform": false,
+      "allowed": ["arn:aws:iam::210987654321:root"], "ports": [15432]}
+  },
+  "endpoints": {},
+  "tokens": {}
+}`
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "cloud.json"), []byte(old), 0o644))
+	c := Open(dir)
+	ctx := context.Background()
+	z, err := c.Zones(ctx, prodAWS, svc)
+	require.NoError(t, err)
+	assert.Equal(t, []string{"use1-az1", "use1-az2", "use1-az4"}, z.Platform)
+	assert.Equal(t, regionZoneIDs("us-east-1"), z.Service)
+
+	require.NoError(t, c.Customer("aws", "123456789012").SetServiceZones(svc, []string{"us-east-1a"}))
+	z, err = Open(dir).Zones(ctx, prodAWS, svc)
+	require.NoError(t, err)
+	assert.Equal(t, []string{"use1-az2"}, z.Service)
+	assert.Equal(t, []string{"use1-az1", "use1-az2", "use1-az4"}, z.Platform, "still the default deployment")
+}
+
+// A customer who deletes their service rejects what connects to it first,
+// as AWS asks: the platform's endpoint stays, closed, and the service is
+// gone from the platform's view.
+func TestCustomerDeletesTheirService(t *testing.T) {
+	c := newCloud(t)
+	ctx := context.Background()
+	env := mustEnv(t, c)
+	const svc = "com.amazonaws.vpce.us-east-1.vpce-svc-0123456789abcdef0"
+	cu := c.Customer("aws", "123456789012")
+	require.NoError(t, cu.Grant(svc, env.Principal, []int{15432}))
+	ep, err := c.CreateEndpoint(ctx, cloud.EndpointSpec{Env: prodAWS, Service: svc, Token: "t1"})
+	require.NoError(t, err)
+	require.NoError(t, cu.AcceptEndpoint(ep.ID))
+
+	err = c.Customer("aws", "999999999999").DeleteService(svc)
+	assert.True(t, cloud.IsNotFound(err), "not the owner's: %v", err)
+	err = c.Customer("aws", PlatformAWSAccount).DeleteService(env.ServiceName)
+	assert.Equal(t, cloud.AccessDenied, cloud.KindOf(err), "the platform's service: %v", err)
+
+	require.NoError(t, cu.DeleteService(svc))
+	got, err := c.DescribeEndpoint(ctx, prodAWS, ep.ID)
+	require.NoError(t, err)
+	assert.Equal(t, cloud.StateRejected, got.State)
+	inv, err := c.Inventory(ctx, prodAWS, []string{svc})
+	require.NoError(t, err)
+	require.Len(t, inv.Endpoints, 1, "the platform's endpoint stays, closed")
+	visible, err := c.ServiceVisible(ctx, prodAWS, svc)
+	require.NoError(t, err)
+	assert.False(t, visible)
+	_, err = c.Zones(ctx, prodAWS, svc)
+	assert.True(t, cloud.IsNotFound(err), "got %v", err)
+	assert.True(t, cloud.IsNotFound(cu.DeleteService(svc)), "deleted already")
+
+	az := cloud.EnvRef{Cloud: "azure", Project: "azure1234abcd", Environment: "production"}
+	azEnv, err := c.Environment(ctx, az)
+	require.NoError(t, err)
+	const pls = "/subscriptions/00000000-1111-2222-3333-444444444444/resourceGroups/rg/providers/Microsoft.Network/privateLinkServices/pls-orders"
+	azc := c.Customer("azure", "00000000-1111-2222-3333-444444444444")
+	require.NoError(t, azc.Grant(pls, azEnv.Principal, []int{5432}))
+	pe, err := c.CreateEndpoint(ctx, cloud.EndpointSpec{Env: az, Service: pls, Token: "t2"})
+	require.NoError(t, err)
+	require.NoError(t, azc.DeleteService(pls))
+	got, err = c.DescribeEndpoint(ctx, az, pe.ID)
+	require.NoError(t, err)
+	assert.Equal(t, cloud.StateDisconnected, got.State, "as when a Private Link service goes")
 }

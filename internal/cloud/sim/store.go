@@ -27,6 +27,10 @@ type environment struct {
 	Account        string `json:"account"` // the platform's own account or subscription
 	OpenPorts      []int  `json:"openPorts"`
 	UnhealthyPorts []int  `json:"unhealthyPorts,omitempty"`
+	// Zones are the zone IDs of the deployment's subnets (AWS), where its
+	// endpoints into customers' services go. A state saved before zones
+	// were modelled has none: see zoneIDs.
+	Zones []string `json:"zones,omitempty"`
 }
 
 type service struct {
@@ -41,6 +45,10 @@ type service struct {
 	// Ports the service answers on (customer services; the platform's are
 	// its environment's open ports).
 	Ports []int `json:"ports,omitempty"`
+	// Zones are the zone IDs a customer's service is offered in (AWS: the
+	// zones of its load balancer's subnets); none means every zone of its
+	// region, as Grant creates it. See zoneIDs.
+	Zones []string `json:"zones,omitempty"`
 }
 
 type endpoint struct {
