@@ -208,20 +208,29 @@ func items(us []ec2types.UnsuccessfulItem) []itemError {
 // platform may not see answers InvalidServiceName, which means "not
 // granted yet", a normal waiting state.
 func (p *Provider) ServiceVisible(ctx context.Context, ref cloud.EnvRef, service string) (bool, error) {
-	out, err := p.in(ref.Region).ec2.DescribeVpcEndpointServices(ctx, &ec2.DescribeVpcEndpointServicesInput{ServiceNames: []string{service}})
+	_, visible, err := p.serviceDetail(ctx, ref.Region, service)
+	return visible, err
+}
+
+// serviceDetail describes a customer's endpoint service as the platform
+// sees it. Not visible (EC2's InvalidServiceName, or an answer without
+// the service) is false and no error: the customer has not granted the
+// platform yet, or the service does not exist.
+func (p *Provider) serviceDetail(ctx context.Context, region, service string) (ec2types.ServiceDetail, bool, error) {
+	out, err := p.in(region).ec2.DescribeVpcEndpointServices(ctx, &ec2.DescribeVpcEndpointServicesInput{ServiceNames: []string{service}})
 	if err != nil {
 		err = classify(svcEC2, "DescribeVpcEndpointServices", err)
 		if cloud.IsNotFound(err) {
-			return false, nil
+			return ec2types.ServiceDetail{}, false, nil
 		}
-		return false, err
+		return ec2types.ServiceDetail{}, false, err
 	}
 	for _, d := range out.ServiceDetails {
 		if aws.ToString(d.ServiceName) == service {
-			return true, nil
+			return d, true, nil
 		}
 	}
-	return false, nil
+	return ec2types.ServiceDetail{}, false, nil
 }
 
 // CreateEndpoint implements cloud.Provider: an interface endpoint in the
@@ -229,8 +238,8 @@ func (p *Provider) ServiceVisible(ctx context.Context, ref cloud.EnvRef, service
 // from spec.Token so that a retry never makes two.
 func (p *Provider) CreateEndpoint(ctx context.Context, spec cloud.EndpointSpec) (cloud.Endpoint, error) {
 	const op = "CreateVpcEndpoint"
-	if p.opts.VPCID == "" || len(p.opts.SubnetIDs) == 0 {
-		return cloud.Endpoint{}, cloud.Errorf(cloud.Invalid, op, "set aws.vpcId and aws.subnetIds in the worker's config: they say where the platform's endpoints into customers' services go")
+	if err := p.placement(op); err != nil {
+		return cloud.Endpoint{}, err
 	}
 	tags := []ec2types.Tag{
 		{Key: aws.String("Name"), Value: aws.String(spec.Description)},
@@ -249,6 +258,15 @@ func (p *Provider) CreateEndpoint(ctx context.Context, spec cloud.EndpointSpec) 
 		return cloud.Endpoint{}, cloud.Errorf(cloud.Retryable, op, "no endpoint in the answer")
 	}
 	return endpoint(*out.VpcEndpoint), nil
+}
+
+// placement checks that the worker's config says where the platform's
+// endpoints into customers' services go.
+func (p *Provider) placement(op string) error {
+	if p.opts.VPCID == "" || len(p.opts.SubnetIDs) == 0 {
+		return cloud.Errorf(cloud.Invalid, op, "set aws.vpcId and aws.subnetIds in the worker's config: they say where the platform's endpoints into customers' services go")
+	}
+	return nil
 }
 
 func endpoint(v ec2types.VpcEndpoint) cloud.Endpoint {

@@ -42,6 +42,14 @@ func (x *Extension) serveCustomer(w http.ResponseWriter, r *http.Request) {
 		reply.IDs = x.Endpoints(account, service)
 	case "revoke":
 		err = x.Revoke(account, service, q.Get("principal"))
+	case "zones":
+		var names []string
+		for _, z := range strings.Split(q.Get("zones"), ",") {
+			if z = strings.TrimSpace(z); z != "" {
+				names = append(names, z)
+			}
+		}
+		err = x.SetServiceZones(account, service, names)
 	case "pending":
 		reply.IDs = x.Pending(service)
 	case "accept":

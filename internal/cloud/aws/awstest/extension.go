@@ -53,7 +53,14 @@ type Extension struct {
 	// race is what happens to the connections of the next accept call
 	// just before it is answered (see RaceNextAccept).
 	race *acceptRace
+
+	zmu   sync.Mutex
+	zones map[string][]zone // moto's zones by region, sorted by name
 }
+
+// zone is an availability zone: its ID, the same in every account, and
+// its name in moto's naming, which is the platform account's.
+type zone struct{ name, id string }
 
 type acceptRace struct {
 	state   string
@@ -69,6 +76,7 @@ type service struct {
 	name, owner string
 	allowed     []string
 	ports       []int
+	zoneIDs     []string // where it is offered, sorted; nil: every zone of its region
 }
 
 type endpoint struct {
@@ -104,7 +112,7 @@ func New(motoURL string) (*Extension, error) {
 	x := &Extension{
 		moto: motoURL, proxy: httputil.NewSingleHostReverseProxy(target),
 		conns: map[string]*connection{}, services: map[string]*service{}, endpoints: map[string]*endpoint{},
-		tokens: map[string]string{}, Calls: map[string]int{},
+		tokens: map[string]string{}, Calls: map[string]int{}, zones: map[string][]zone{},
 		ec2: ec2.New(ec2.Options{Region: "us-east-1", BaseEndpoint: aws.String(motoURL),
 			Credentials: credentials.NewStaticCredentialsProvider("moto", "moto", "")}),
 	}
@@ -301,8 +309,21 @@ func (x *Extension) decide(action string, form url.Values) (int, string) {
 	return 200, response(action, "<unsuccessful>"+failed.String()+"</unsuccessful>")
 }
 
+// describeServices answers for customers' services. Their zones are
+// listed by name in the caller's naming, the platform account's (moto's),
+// and not by ID, as EC2 answered before it added AvailabilityZoneIds: the
+// provider must map the names itself.
 func (x *Extension) describeServices(form url.Values) (int, string) {
 	names := list(form, "ServiceName")
+	regions := map[string][]zone{}
+	for _, name := range names {
+		region := ServiceRegion(name)
+		zones, err := x.regionZones(region)
+		if err != nil {
+			return apiError(500, "InternalError", "reading moto's zones of "+region+": "+err.Error())
+		}
+		regions[region] = zones
+	}
 	x.mu.Lock()
 	defer x.mu.Unlock()
 	var items strings.Builder
@@ -311,9 +332,71 @@ func (x *Extension) describeServices(form url.Values) (int, string) {
 		if s == nil || !s.visibleTo(PlatformAccount) {
 			return apiError(400, "InvalidServiceName", "The Vpc Endpoint Service '"+name+"' does not exist")
 		}
-		fmt.Fprintf(&items, `<item><serviceName>%s</serviceName><owner>%s</owner><acceptanceRequired>true</acceptanceRequired></item>`, esc(name), s.owner)
+		var zones strings.Builder
+		for _, z := range regions[ServiceRegion(name)] {
+			if s.zoneIDs == nil || slices.Contains(s.zoneIDs, z.id) {
+				fmt.Fprintf(&zones, `<item>%s</item>`, z.name)
+			}
+		}
+		fmt.Fprintf(&items, `<item><serviceName>%s</serviceName><serviceType><item><serviceType>Interface</serviceType></item></serviceType><availabilityZoneSet>%s</availabilityZoneSet>`+
+			`<owner>%s</owner><acceptanceRequired>true</acceptanceRequired></item>`, esc(name), zones.String(), s.owner)
 	}
 	return 200, response("DescribeVpcEndpointServices", "<serviceDetailSet>"+items.String()+"</serviceDetailSet>")
+}
+
+// ServiceRegion is the region in an endpoint service's name
+// (com.amazonaws.vpce.<region>.vpce-svc-…); us-east-1 where it names none.
+func ServiceRegion(name string) string {
+	if parts := strings.Split(name, "."); len(parts) >= 5 && parts[0] == "com" && parts[1] == "amazonaws" && parts[2] == "vpce" {
+		return parts[3]
+	}
+	return "us-east-1"
+}
+
+// regionZones reads moto's zones of a region, once.
+func (x *Extension) regionZones(region string) ([]zone, error) {
+	x.zmu.Lock()
+	defer x.zmu.Unlock()
+	if zs, ok := x.zones[region]; ok {
+		return zs, nil
+	}
+	out, err := x.ec2.DescribeAvailabilityZones(context.Background(), &ec2.DescribeAvailabilityZonesInput{}, func(o *ec2.Options) { o.Region = region })
+	if err != nil {
+		return nil, err
+	}
+	var zs []zone
+	for _, az := range out.AvailabilityZones {
+		zs = append(zs, zone{name: aws.ToString(az.ZoneName), id: aws.ToString(az.ZoneId)})
+	}
+	if len(zs) == 0 {
+		return nil, fmt.Errorf("moto knows no zones in %s", region)
+	}
+	slices.SortFunc(zs, func(a, b zone) int { return strings.Compare(a.name, b.name) })
+	x.zones[region] = zs
+	return zs, nil
+}
+
+// AccountZones is how an account names the zones of a region: zone name
+// to zone ID. The platform account's naming is moto's (in us-east-1:
+// us-east-1a is use1-az6, b use1-az1, c use1-az2, d use1-az4, e use1-az3,
+// f use1-az5). Every other account, a customer's, names each zone as moto
+// names the next one, so that no name means the same zone to the
+// platform and to a customer (in us-east-1: the customer's us-east-1a is
+// use1-az1, b use1-az2, c use1-az4, d use1-az3, e use1-az5, f use1-az6).
+func (x *Extension) AccountZones(account, region string) (map[string]string, error) {
+	zs, err := x.regionZones(region)
+	if err != nil {
+		return nil, err
+	}
+	m := make(map[string]string, len(zs))
+	for i, z := range zs {
+		if account == PlatformAccount {
+			m[z.name] = z.id
+		} else {
+			m[z.name] = zs[(i+1)%len(zs)].id
+		}
+	}
+	return m, nil
 }
 
 func (s *service) visibleTo(account string) bool {
@@ -328,6 +411,17 @@ func (x *Extension) nextID(prefix string) string {
 
 func (x *Extension) createEndpoint(form url.Values) (int, string) {
 	name := form.Get("ServiceName")
+	// The subnets' zones matter only for a service offered in some zones.
+	x.mu.Lock()
+	zoned := x.services[name] != nil && x.services[name].zoneIDs != nil
+	x.mu.Unlock()
+	var subnetZones map[string]string // subnet ID -> zone ID
+	if zoned {
+		var err error
+		if subnetZones, err = x.subnetZones(ServiceRegion(name), list(form, "SubnetId")); err != nil {
+			return apiError(400, "InvalidSubnetID.NotFound", err.Error())
+		}
+	}
 	x.mu.Lock()
 	defer x.mu.Unlock()
 	// The platform only ever creates endpoints into customers' services,
@@ -338,8 +432,15 @@ func (x *Extension) createEndpoint(form url.Values) (int, string) {
 			return 200, response("CreateVpcEndpoint", x.endpoints[id].xml("vpcEndpoint"))
 		}
 	}
-	if s := x.services[name]; s == nil || !s.visibleTo(PlatformAccount) {
+	s := x.services[name]
+	if s == nil || !s.visibleTo(PlatformAccount) {
 		return apiError(400, "InvalidServiceName", "The Vpc Endpoint Service '"+name+"' does not exist")
+	}
+	// As EC2: a subnet in a zone the service is not offered in is refused.
+	for _, subnet := range list(form, "SubnetId") {
+		if id, ok := subnetZones[subnet]; ok && s.zoneIDs != nil && !slices.Contains(s.zoneIDs, id) {
+			return apiError(400, "InvalidParameter", "The VPC endpoint service "+name+" does not support the availability zone of the subnet: "+subnet+".")
+		}
 	}
 	ep := &endpoint{id: x.nextID("vpce-"), service: name, vpcID: form.Get("VpcId"), state: "pendingAcceptance", created: time.Now()}
 	if x.Loopback {
@@ -350,6 +451,19 @@ func (x *Extension) createEndpoint(form url.Values) (int, string) {
 		x.tokens[token] = ep.id
 	}
 	return 200, response("CreateVpcEndpoint", ep.xml("vpcEndpoint"))
+}
+
+// subnetZones reads from moto the zone ID of each subnet.
+func (x *Extension) subnetZones(region string, ids []string) (map[string]string, error) {
+	out, err := x.ec2.DescribeSubnets(context.Background(), &ec2.DescribeSubnetsInput{SubnetIds: ids}, func(o *ec2.Options) { o.Region = region })
+	if err != nil {
+		return nil, err
+	}
+	m := map[string]string{}
+	for _, sn := range out.Subnets {
+		m[aws.ToString(sn.SubnetId)] = aws.ToString(sn.AvailabilityZoneId)
+	}
+	return m, nil
 }
 
 func (ep *endpoint) xml(tag string) string {
@@ -484,6 +598,39 @@ func (x *Extension) Grant(account, name, principal string, ports []int) error {
 			s.ports = append(s.ports, p)
 		}
 	}
+	return nil
+}
+
+// SetServiceZones offers the customer's endpoint service (made by Grant)
+// in the zones named, in the customer's own naming (see AccountZones),
+// instead of every zone of its region. The platform then sees the
+// service in those zones, named in its own naming; its endpoints into the
+// service can use subnets of those zones only.
+func (x *Extension) SetServiceZones(account, serviceName string, zoneNames []string) error {
+	region := ServiceRegion(serviceName)
+	names, err := x.AccountZones(account, region)
+	if err != nil {
+		return err
+	}
+	if len(zoneNames) == 0 {
+		return fmt.Errorf("name one zone at least: an endpoint service is offered in the zones of its load balancer")
+	}
+	var ids []string
+	for _, n := range zoneNames {
+		id, ok := names[n]
+		if !ok {
+			return fmt.Errorf("account %s has no zone %q in %s: its zones are %s", account, n, region, strings.Join(slices.Sorted(maps.Keys(names)), ", "))
+		}
+		ids = append(ids, id)
+	}
+	slices.Sort(ids)
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	s := x.services[serviceName]
+	if s == nil || s.owner != account {
+		return fmt.Errorf("account %s has no endpoint service %s: grant the platform on it first", account, serviceName)
+	}
+	s.zoneIDs = slices.Compact(ids)
 	return nil
 }
 

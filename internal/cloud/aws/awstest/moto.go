@@ -2,7 +2,8 @@
 // ELB emulator started on loopback) with an in-process extension for what
 // moto lacks: cross-account endpoint connections, accept and reject,
 // endpoints that wait for acceptance, and customers' own endpoint services
-// with their allowed principals enforced.
+// with their allowed principals enforced and the availability zones they
+// are offered in, which customers name unlike the platform (AccountZones).
 package awstest
 
 import (
