@@ -47,6 +47,9 @@ type CustomerService struct {
 // Link is what a change or an adoption is checked against: the live
 // link's cloud and region, and what it has now.
 type Link struct {
+	// ConnectionType is the link's; an outbound link takes no platform
+	// ports or customer accounts.
+	ConnectionType   string   `json:"connectionType,omitempty"`
 	Cloud            string   `json:"cloud"`
 	Region           string   `json:"region"`
 	Ports            []int    `json:"ports"`
@@ -176,10 +179,29 @@ func (c Change) Validate(link Link) Errors {
 	if !c.asksForChange() {
 		es.add("change", "", "asks for no change", "set at least one of addServices, removePorts, replaceCustomerAccount, addCustomerServices or removeCustomerServices")
 	}
+	if link.ConnectionType == Outbound {
+		c.validateOutbound(&es)
+	}
 	c.validatePorts(&es, cloud, link)
 	c.validateAccounts(&es, cloud, link)
 	c.validateCustomerServices(&es, cloud, region, link)
 	return es
+}
+
+// validateOutbound refuses what an outbound link cannot carry: nothing
+// reaches the platform, so it has no platform ports and no allowed
+// customer accounts to change.
+func (c Change) validateOutbound(es *Errors) {
+	const why = "is not used by an outbound link: nothing reaches the platform"
+	if len(c.AddServices) > 0 {
+		es.add("addServices", servicesString(c.AddServices), why, "remove it; to let the customer reach the platform, tear this link down and request a bidirectional one")
+	}
+	if c.ReplaceCustomerAccount != "" {
+		es.add("replaceCustomerAccount", c.ReplaceCustomerAccount, why, "remove it; the customer allows the platform on their own service")
+	}
+	if len(c.ReplaceCustomerSubscriptions) > 0 {
+		es.add("replaceCustomerSubscriptions", strings.Join(c.ReplaceCustomerSubscriptions, ", "), why, "remove it; the customer allows the platform on their own service")
+	}
 }
 
 func (c Change) asksForChange() bool {

@@ -34,6 +34,30 @@ func awsLink() Link {
 	return Link{Cloud: "aws", Region: "us-east-1", Ports: []int{3306, 2222}, Accounts: []string{"123456789012"}, CustomerServices: []string{awsSvcA}}
 }
 
+func outboundLink() Link {
+	return Link{ConnectionType: Outbound, Cloud: "aws", Region: "us-east-1", CustomerServices: []string{awsSvcA}}
+}
+
+// An outbound link has no platform ports or allowed accounts to change;
+// its customer services change as on any link.
+func TestChangeValidateOutbound(t *testing.T) {
+	ch := Change{RequestedBy: "sam@platform.example", Reason: "more", AddServices: []Service{{Name: "amqp", Port: 5672}},
+		ReplaceCustomerAccount: "210987654321"}
+	es := ch.Validate(outboundLink())
+	var fields []string
+	for _, e := range es {
+		fields = append(fields, e.Field)
+		assert.NotEmpty(t, e.Fix)
+	}
+	assert.ElementsMatch(t, []string{"addServices", "replaceCustomerAccount"}, fields, "%v", es)
+	assert.Contains(t, es.Error(), "is not used by an outbound link: nothing reaches the platform")
+
+	rm := Change{RequestedBy: "sam@platform.example", Reason: "retired", RemoveCustomerServices: []string{awsSvcA}}
+	assert.Empty(t, rm.Validate(outboundLink()))
+	add := Change{RequestedBy: "sam@platform.example", Reason: "another", AddCustomerServices: []CustomerService{{Service: "com.amazonaws.vpce.us-east-1.vpce-svc-0aaaabbbbccccdddd", Ports: []int{6379}}}}
+	assert.Empty(t, add.Validate(outboundLink()))
+}
+
 func azureLink() Link {
 	return Link{Cloud: "azure", Region: "westeurope", Ports: []int{5432}, Accounts: []string{azSub1}, CustomerServices: []string{azSvcID}}
 }

@@ -28,6 +28,9 @@ const (
 
 	Unidirectional = "unidirectional"
 	Bidirectional  = "bidirectional"
+	// Outbound is the platform as consumer of the customer's service:
+	// the platform reaches the customer, nothing reaches the platform.
+	Outbound = "outbound"
 )
 
 // Request is an enablement request as operators write it (camelCase JSON).
@@ -65,6 +68,13 @@ func WorkflowID(projectID, environment, cloud string) string {
 
 // Bidirectional reports whether the platform must also reach the customer.
 func (r Request) Bidirectional() bool { return r.ConnectionType == Bidirectional }
+
+// Outbound reports whether the link only reaches the customer's service.
+func (r Request) Outbound() bool { return r.ConnectionType == Outbound }
+
+// Reaches reports whether the platform reaches a customer service
+// (bidirectional and outbound links).
+func (r Request) Reaches() bool { return r.Bidirectional() || r.Outbound() }
 
 // Ports lists the platform service ports in request order.
 func (r Request) Ports() []int {

@@ -95,6 +95,35 @@ func TestNormalize(t *testing.T) {
 	assert.Equal(t, "abcdef00-1111-2222-3333-444444444444", az.CustomerAccount)
 }
 
+func validOutbound() Request {
+	r := validAWS()
+	r.ConnectionType, r.Services = Outbound, nil
+	return r
+}
+
+func validAzureOutbound() Request {
+	r := validAzure()
+	r.ConnectionType, r.Services = Outbound, nil
+	return r
+}
+
+// An outbound request's rules are reported with the others, all at once.
+func TestValidateOutboundReportsEverything(t *testing.T) {
+	r := validOutbound()
+	r.Services = []Service{{Name: "web", Port: 443}}
+	r.CustomerServicePorts = nil
+	r.Environment = "integration"
+	es := r.Validate()
+	fields := make([]string, len(es))
+	for i, e := range es {
+		fields[i] = e.Field
+	}
+	assert.ElementsMatch(t, []string{"environment", "services", "customerServicePorts"}, fields, "%v", es)
+	assert.True(t, validOutbound().Outbound())
+	assert.True(t, validOutbound().Reaches())
+	assert.False(t, validOutbound().Bidirectional())
+}
+
 func TestValidateRules(t *testing.T) {
 	cases := []struct {
 		name    string
@@ -150,9 +179,20 @@ func TestValidateRules(t *testing.T) {
 		{"bidi no ports", validAWS, func(r *Request) { r.CustomerServicePorts = nil }, "customerServicePorts", "required for a bidirectional"},
 		{"bidi ssh", validAWS, func(r *Request) { r.CustomerServicePorts = []int{22} }, "customerServicePorts[0]", "SSH"},
 		{"uni with service", validAWS, func(r *Request) { r.ConnectionType = "unidirectional"; r.CustomerServicePorts = nil },
-			"customerEndpointService", "only used by bidirectional"},
+			"customerEndpointService", "only used by bidirectional and outbound"},
 		{"uni with ports", validAWS, func(r *Request) { r.ConnectionType = "unidirectional"; r.CustomerEndpointService = "" },
-			"customerServicePorts", "only used by bidirectional"},
+			"customerServicePorts", "only used by bidirectional and outbound"},
+		{"outbound with services", validOutbound, func(r *Request) { r.Services = []Service{{Name: "mysql", Port: 3306}} },
+			"services", "not used by an outbound link: nothing reaches the platform"},
+		{"outbound no service", validOutbound, func(r *Request) { r.CustomerEndpointService = "" }, "customerEndpointService", "required for an outbound link"},
+		{"outbound no ports", validOutbound, func(r *Request) { r.CustomerServicePorts = nil }, "customerServicePorts", "required for an outbound link"},
+		{"outbound ssh", validOutbound, func(r *Request) { r.CustomerServicePorts = []int{22} }, "customerServicePorts[0]", "SSH"},
+		{"outbound service elsewhere", validOutbound, func(r *Request) {
+			r.CustomerEndpointService = "com.amazonaws.vpce.eu-west-1.vpce-svc-0123456789abcdef0"
+		}, "customerEndpointService", "is in region eu-west-1"},
+		{"outbound no account", validOutbound, func(r *Request) { r.CustomerAccount = "" }, "customerAccount", "is required"},
+		{"outbound https on azure", validAzureOutbound, func(r *Request) { r.CustomerServicePorts = []int{443} }, "customerServicePorts[0]", "HTTPS"},
+		{"type unknown", validAWS, func(r *Request) { r.ConnectionType = "inbound" }, "connectionType", "not a connection type"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

@@ -34,29 +34,36 @@ const (
 func (r Request) Validate() Errors {
 	var es Errors
 	cloudOK := r.validateLink(&es, "enablement")
-	r.validatePorts(&es, "services", r.Ports())
-	r.validateServiceNames(&es)
+	if r.ConnectionType == Outbound {
+		if len(r.Services) > 0 {
+			es.add("services", servicesString(r.Services), "are not used by an outbound link: nothing reaches the platform, so no platform port is opened",
+				`remove services, or set connectionType to "unidirectional" or "bidirectional" if the customer must reach the platform too`)
+		}
+	} else {
+		r.validatePorts(&es, "services", r.Ports())
+		r.validateServiceNames(&es)
+	}
 	switch r.ConnectionType {
 	case Unidirectional:
 		if r.CustomerEndpointService != "" {
-			es.add("customerEndpointService", r.CustomerEndpointService, "is only used by bidirectional links", `remove it, or set connectionType to "bidirectional"`)
+			es.add("customerEndpointService", r.CustomerEndpointService, "is only used by bidirectional and outbound links", `remove it, or set connectionType to "bidirectional" or "outbound"`)
 		}
 		if len(r.CustomerServicePorts) > 0 {
-			es.add("customerServicePorts", intsString(r.CustomerServicePorts), "is only used by bidirectional links", `remove it, or set connectionType to "bidirectional"`)
+			es.add("customerServicePorts", intsString(r.CustomerServicePorts), "is only used by bidirectional and outbound links", `remove it, or set connectionType to "bidirectional" or "outbound"`)
 		}
-	case Bidirectional:
+	case Bidirectional, Outbound:
 		if cloudOK {
 			r.validateCustomerService(&es)
 		}
 		if len(r.CustomerServicePorts) == 0 {
-			es.add("customerServicePorts", "", "is required for a bidirectional link", "list the ports the platform must reach on the customer's service, e.g. [5432]")
+			es.add("customerServicePorts", "", "is required for "+article(r.ConnectionType)+" link", "list the ports the platform must reach on the customer's service, e.g. [5432]")
 		} else {
 			r.validatePorts(&es, "customerServicePorts", r.CustomerServicePorts)
 		}
 	case "":
-		es.add("connectionType", "", "is required", `set "unidirectional" (customer reaches the platform) or "bidirectional" (both ways)`)
+		es.add("connectionType", "", "is required", `set "unidirectional" (customer reaches the platform), "bidirectional" (both ways) or "outbound" (the platform reaches the customer's service)`)
 	default:
-		es.add("connectionType", r.ConnectionType, "is not a connection type", `use "unidirectional" or "bidirectional"`)
+		es.add("connectionType", r.ConnectionType, "is not a connection type", `use "unidirectional", "bidirectional" or "outbound"`)
 	}
 	return es
 }
@@ -251,7 +258,7 @@ func (r Request) validateCustomerService(es *Errors) {
 		if r.Cloud == CloudAzure {
 			fix = "set the customer's Private Link service resource ID or alias"
 		}
-		es.add(field, "", "is required for a bidirectional link", fix)
+		es.add(field, "", "is required for "+article(r.ConnectionType)+" link", fix)
 		return
 	}
 	checkCustomerService(es, r.Cloud, r.Region, field, v)
@@ -322,4 +329,20 @@ func intsString(ps []int) string {
 		s[i] = strconv.Itoa(p)
 	}
 	return strings.Join(s, ",")
+}
+
+// article is "a bidirectional", "an outbound".
+func article(connectionType string) string {
+	if connectionType == Outbound {
+		return "an outbound"
+	}
+	return "a " + connectionType
+}
+
+func servicesString(svcs []Service) string {
+	parts := make([]string, len(svcs))
+	for i, s := range svcs {
+		parts[i] = s.Name + ":" + strconv.Itoa(s.Port)
+	}
+	return strings.Join(parts, ", ")
 }
