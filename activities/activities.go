@@ -391,6 +391,30 @@ func (a *Activities) AwaitServiceVisible(ctx context.Context, in Service) error 
 	return nil
 }
 
+// Zones reads the platform deployment's availability zones and, when
+// in.Service is set, those the customer's service is offered in (zone IDs).
+func (a *Activities) Zones(ctx context.Context, in Service) (cloud.Zones, error) {
+	z, err := a.Cloud.Zones(ctx, in.Env, in.Service)
+	return z, cloudErr(err)
+}
+
+// AwaitZonesCovered polls until the customer's service is offered in every
+// availability zone of the platform deployment. A service the platform
+// cannot see (the customer withdrew the grant meanwhile) is waited on too.
+func (a *Activities) AwaitZonesCovered(ctx context.Context, in Service) (cloud.Zones, error) {
+	z, err := a.Cloud.Zones(ctx, in.Env, in.Service)
+	if cloud.KindOf(err) == cloud.NotFound {
+		return z, notYet("%s is not visible to the platform: the customer has withdrawn the platform's access", in.Service)
+	}
+	if err != nil {
+		return z, cloudErr(err)
+	}
+	if missing := z.Missing(); len(missing) > 0 {
+		return z, notYet("%s is not offered in zones %s of the platform deployment", in.Service, strings.Join(missing, ", "))
+	}
+	return z, nil
+}
+
 // CreateEndpoint creates the platform's endpoint into the customer service.
 func (a *Activities) CreateEndpoint(ctx context.Context, spec cloud.EndpointSpec) (cloud.Endpoint, error) {
 	ep, err := a.Cloud.CreateEndpoint(ctx, spec)

@@ -198,11 +198,7 @@ func PrivateLinkChange(ctx workflow.Context, in OpInput) (OpResult, error) {
 
 func (o *opRun) change(ctx workflow.Context, c request.Change) error {
 	// Checked again here: the change is acted on here.
-	lk := request.Link{Cloud: o.spec.Cloud, Region: o.spec.Region, Ports: o.spec.ports(), Accounts: o.spec.Accounts}
-	for _, r := range o.spec.Reverse {
-		lk.CustomerServices = append(lk.CustomerServices, r.Service)
-	}
-	if es := c.Validate(lk); len(es) > 0 {
+	if es := c.Validate(o.spec.Link()); len(es) > 0 {
 		return temporal.NewNonRetryableApplicationError(es.Of("change").Error(), "InvalidRequest", nil)
 	}
 	if err := o.read(ctx); err != nil {
@@ -232,9 +228,11 @@ func (o *opRun) change(ctx workflow.Context, c request.Change) error {
 			return err
 		}
 	}
-	o.spec.ConnectionType = request.Unidirectional
-	if len(o.spec.Reverse) > 0 {
-		o.spec.ConnectionType = request.Bidirectional
+	if o.spec.ConnectionType != request.Outbound {
+		o.spec.ConnectionType = request.Unidirectional
+		if len(o.spec.Reverse) > 0 {
+			o.spec.ConnectionType = request.Bidirectional
+		}
 	}
 	o.spec.Deadlines = append(o.spec.Deadlines, Deadline{What: "change " + strconv.Itoa(o.in.N), Started: o.started, Target: o.st.Deadline, Done: workflow.Now(ctx), Escalate: o.st.Escalated})
 	_ = o.reply(ctx, "The change to your PrivateLink is complete: "+c.Summary()+". Reply here if anything does not work.")

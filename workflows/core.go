@@ -100,6 +100,13 @@ func (c *core) upsert(ctx workflow.Context, updates ...temporal.SearchAttributeU
 func (c *core) details(ctx workflow.Context) {
 	var b strings.Builder
 	fmt.Fprintf(&b, "**%s** · waiting on **%s** since %s\n\n%s\n", c.st.Phase, c.st.WaitingOn, c.st.Since.UTC().Format(time.RFC1123), c.st.Next)
+	if c.st.LinkStatus != "" {
+		fmt.Fprintf(&b, "\nStatus: **%s**", c.st.LinkStatus)
+		if c.st.LinkStatusReason != "" {
+			fmt.Fprintf(&b, ": %s", c.st.LinkStatusReason)
+		}
+		b.WriteString("\n")
+	}
 	if c.st.Ticket != "" {
 		fmt.Fprintf(&b, "\nTicket: %s", c.st.Ticket)
 	}

@@ -59,7 +59,7 @@ type enablement struct {
 
 // runbook is DESIGN.md's checklist, top to bottom.
 func (e *enablement) runbook(ctx workflow.Context) error {
-	for _, step := range []func(workflow.Context) error{
+	steps := []func(workflow.Context) error{
 		e.openTicket,                // 1. a ticket carries all communication
 		e.openPorts,                 // 2. open the requested ports
 		e.allowCustomer,             // 3. allow the customer, post the service name
@@ -68,7 +68,14 @@ func (e *enablement) runbook(ctx workflow.Context) error {
 		e.verifyPlatformSide,        // 6. connection available, targets healthy
 		e.reverseLink,               // 7-11. bidirectional: the platform reaches the customer
 		e.awaitCustomerConfirmation, // 6. the customer confirms on the ticket
-	} {
+	}
+	if e.req.Outbound() {
+		// Nothing reaches the platform: no ports, accounts or connections
+		// of its own; the reverse link's verification of every port is the
+		// proof that the link works.
+		steps = []func(workflow.Context) error{e.openTicket, e.reverseLink}
+	}
+	for _, step := range steps {
 		if err := step(ctx); err != nil {
 			return err
 		}
@@ -437,12 +444,16 @@ func (e *enablement) verifyPlatformSide(ctx workflow.Context) error {
 // --- 7-11. the reverse link, a child workflow
 
 func (e *enablement) reverseLink(ctx workflow.Context) error {
-	if !e.req.Bidirectional() {
+	if !e.req.Reaches() {
 		return nil
+	}
+	summary := "Reverse PrivateLink for " + e.req.Company + ": platform -> " + e.req.CustomerEndpointService
+	if e.req.Outbound() {
+		summary = "Outbound PrivateLink for " + e.req.Company + ": platform -> " + e.req.CustomerEndpointService
 	}
 	cctx := workflow.WithChildOptions(ctx, workflow.ChildWorkflowOptions{
 		WorkflowID:          e.reverseID(),
-		StaticSummary:       "Reverse PrivateLink for " + e.req.Company + ": platform -> " + e.req.CustomerEndpointService,
+		StaticSummary:       summary,
 		WaitForCancellation: true,
 	})
 	in := ReverseInput{ParentID: e.id, Request: e.req, Env: e.env, Ticket: e.st.Ticket, Policy: e.policy, Started: e.started, Escalated: e.st.Escalated}
@@ -615,9 +626,12 @@ func (e *enablement) toLive(ctx workflow.Context) LiveInput {
 	spec := Spec{Company: r.Company, RequestedBy: r.RequestedBy, Project: r.ProjectID, Environment: r.Environment, Cloud: r.Cloud, Region: r.Region,
 		ConnectionType: r.ConnectionType, Ticket: e.st.Ticket, TicketURL: e.st.TicketURL,
 		ServiceName: e.env.ServiceName, ServiceID: e.env.ServiceID, Principal: e.env.Principal, Plan: e.env.Plan,
-		Services: r.Services, Accounts: r.CustomerAccounts(), Connections: e.st.CustomerEndpoints,
+		Services: r.Services, Accounts: r.CustomerAccounts(), Connections: e.st.CustomerEndpoints, Customer: r.CustomerAccounts(),
 		Deadlines: []Deadline{{What: "enablement", Started: e.started, Target: e.st.Deadline, Done: workflow.Now(ctx), Escalate: e.st.Escalated}}}
-	if r.Bidirectional() && e.st.ReverseEndpointID != "" {
+	if r.Outbound() {
+		spec.Accounts = nil // nothing is allowed on the platform's service
+	}
+	if r.Reaches() && e.st.ReverseEndpointID != "" {
 		spec.Reverse = []ReverseConnection{{Service: r.CustomerEndpointService, Ports: r.CustomerServicePorts, EndpointID: e.st.ReverseEndpointID, DNSName: e.st.ReverseDNSName}}
 	}
 	return LiveInput{Spec: spec, Audit: e.status().Audit}

@@ -273,7 +273,7 @@ func (l *live) check(ctx workflow.Context) {
 	l.health.LastCheck = now
 	l.next = now.Add(l.policy.HealthEvery.D())
 	l.record(ctx, rep)
-	if err := workflow.UpsertMemo(ctx, map[string]any{memoHealth: healthMemo{Healthy: l.health.Healthy, LastCheck: now, Since: l.health.Since, Problems: len(l.health.Problems)}}); err != nil {
+	if err := workflow.UpsertMemo(ctx, map[string]any{memoHealth: healthMemo{Healthy: l.health.Healthy, LastCheck: now, Since: l.health.Since, Problems: len(l.health.Problems), Status: l.st.LinkStatus}}); err != nil {
 		workflow.GetLogger(ctx).Warn("health not recorded in the memo", "error", err)
 	}
 }
@@ -286,6 +286,8 @@ type healthMemo struct {
 	LastCheck time.Time `json:"lastCheck"`
 	Since     time.Time `json:"since"`
 	Problems  int       `json:"problems"`
+	// Status is an outbound link's running or failed.
+	Status string `json:"status,omitempty"`
 }
 
 // record applies a check's report: degrade, recover, escalate, and drift.
@@ -350,6 +352,12 @@ func (l *live) showHealth(ctx workflow.Context) {
 	case !l.health.Healthy:
 		phase, on = PhaseDegraded, WaitingOnOperator
 		next = "fix: " + strings.Join(l.health.Problems, "; ") + " (checked again " + fmtTime(l.next) + ")"
+	}
+	if l.spec.ConnectionType == request.Outbound {
+		l.st.LinkStatus, l.st.LinkStatusReason = LinkRunning, ""
+		if !l.health.Healthy {
+			l.st.LinkStatus, l.st.LinkStatusReason = LinkFailed, strings.Join(l.health.Problems, "; ")
+		}
 	}
 	l.setPhase(ctx, phase, on, next)
 }
@@ -608,13 +616,7 @@ func (l *live) busy() error {
 	return nil
 }
 
-func (l *live) link() request.Link {
-	lk := request.Link{Cloud: l.spec.Cloud, Region: l.spec.Region, Ports: l.spec.ports(), Accounts: l.spec.Accounts}
-	for _, r := range l.spec.Reverse {
-		lk.CustomerServices = append(lk.CustomerServices, r.Service)
-	}
-	return lk
-}
+func (l *live) link() request.Link { return l.spec.Link() }
 
 func (l *live) checkChange(raw json.RawMessage) (request.Change, error) {
 	if err := l.busy(); err != nil {

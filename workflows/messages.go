@@ -222,6 +222,10 @@ type Status struct {
 	Verification      []probe.Result `json:"verification,omitempty"`
 	Problems          []string       `json:"problems,omitempty"`
 	Outcome           string         `json:"outcome,omitempty"`
+	// LinkStatus is an outbound live link's status as the platform shows
+	// it to the customer: running, or failed with LinkStatusReason.
+	LinkStatus       string `json:"linkStatus,omitempty"`
+	LinkStatusReason string `json:"linkStatusReason,omitempty"`
 	// Spec and Health are the live link's (PrivateLinkLive).
 	Spec   *Spec   `json:"spec,omitempty"`
 	Health *Health `json:"health,omitempty"`
@@ -243,6 +247,12 @@ type Result struct {
 	Outcome string `json:"outcome"`
 	Status  Status `json:"status"`
 }
+
+// Statuses of an outbound live link (Status.LinkStatus).
+const (
+	LinkRunning = "running"
+	LinkFailed  = "failed"
+)
 
 // Outcomes of an enablement or reverse link.
 const (
@@ -269,10 +279,14 @@ type Spec struct {
 	Cloud       string `json:"cloud"`
 	Region      string `json:"region"`
 	// ConnectionType is unidirectional or bidirectional (bidirectional
-	// while it has reverse connections).
+	// while it has reverse connections), or outbound (only reverse
+	// connections, for the link's whole life).
 	ConnectionType string `json:"connectionType"`
-	Ticket         string `json:"ticket,omitempty"`
-	TicketURL      string `json:"ticketUrl,omitempty"`
+	// Customer are the customer's accounts (AWS account, Azure
+	// subscriptions), whether or not the platform's service allows them.
+	Customer  []string `json:"customer,omitempty"`
+	Ticket    string   `json:"ticket,omitempty"`
+	TicketURL string   `json:"ticketUrl,omitempty"`
 	// ServiceName and ServiceID are the platform's endpoint service.
 	ServiceName string `json:"serviceName"`
 	ServiceID   string `json:"serviceId,omitempty"`
@@ -289,6 +303,15 @@ type Spec struct {
 	// Deadlines is the business-day target of every request the link
 	// went through, in order.
 	Deadlines []Deadline `json:"deadlines,omitempty"`
+}
+
+// Link is what a change to the link is checked against.
+func (s Spec) Link() request.Link {
+	lk := request.Link{ConnectionType: s.ConnectionType, Cloud: s.Cloud, Region: s.Region, Ports: s.ports(), Accounts: s.Accounts}
+	for _, r := range s.Reverse {
+		lk.CustomerServices = append(lk.CustomerServices, r.Service)
+	}
+	return lk
 }
 
 // ReverseConnection is one platform endpoint into a customer service.

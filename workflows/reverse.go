@@ -87,13 +87,19 @@ type reverse struct {
 	reporter *reporter
 	// created is true once this run created the endpoint it waits on.
 	created bool
+	// zoneCheck is false for runs started before the zone check (their
+	// histories replay without it); zones are the platform's, once read.
+	zoneCheck bool
+	zones     cloud.Zones
 }
 
 // runbook is steps 7 to 11 of DESIGN.md.
 func (r *reverse) runbook(ctx workflow.Context) error {
+	r.zoneCheck = workflow.GetVersion(ctx, "zone-check", workflow.DefaultVersion, 1) == 1
 	for _, step := range []func(workflow.Context) error{
-		r.askForGrant,    // 7. post the platform principal
+		r.askForGrant,    // 7. post the platform principal (and its zones)
 		r.awaitGrant,     // 8. wait until the platform can see the customer's service
+		r.checkZones,     // the service is offered in every zone of the platform's
 		r.createEndpoint, // 9-10. create the endpoint; the customer accepts it
 		r.verify,         // 11. DNS and TCP from inside the platform network
 	} {
@@ -108,12 +114,26 @@ func (r *reverse) service() string { return r.in.Request.CustomerEndpointService
 
 // 7.
 func (r *reverse) askForGrant(ctx workflow.Context) error {
+	if r.zoneCheck {
+		if err := workflow.ExecuteActivity(act(ctx, "read the platform's availability zones"), a.Zones, activities.Service{Env: r.ref}).Get(ctx, &r.zones); err != nil {
+			return err
+		}
+	}
 	r.audit(ctx, "linkwright", "asked for access", r.in.Env.Principal+" on "+r.service())
 	how := "add it to the allowed principals of your endpoint service"
 	if r.in.Request.Cloud == request.CloudAzure {
 		how = "add our subscription to the visibility of your Private Link service"
 	}
-	return r.reply(ctx, fmt.Sprintf("For the platform to reach your service %s, please %s:\n\n    %s\n\nTell us here when it is done.", r.service(), how, r.in.Env.Principal))
+	msg := fmt.Sprintf("For the platform to reach your service %s, please %s:\n\n    %s\n\nTell us here when it is done.", r.service(), how, r.in.Env.Principal)
+	if zones := r.zones.Platform; len(zones) > 0 {
+		msg = fmt.Sprintf("For the platform to reach your service %s:\n\n"+
+			"1. Put the internal Network Load Balancer behind it in subnets of each of these availability zones, where the platform runs: %s. "+
+			"These are zone IDs, which are the same in every AWS account; zone names (such as %sa) differ between accounts, so look up yours with `aws ec2 describe-availability-zones --region %s` (the ZoneName for each ZoneId).\n"+
+			"2. Give it a listener on each port the platform uses: %s.\n"+
+			"3. Allow our principal on the endpoint service, with acceptance required:\n\n    %s\n\nTell us here when it is done.",
+			r.service(), strings.Join(zones, ", "), r.in.Env.Region, r.in.Env.Region, ports(r.in.Request.CustomerServicePorts), r.in.Env.Principal)
+	}
+	return r.reply(ctx, msg)
 }
 
 // 8.
@@ -131,6 +151,58 @@ func (r *reverse) awaitGrant(ctx workflow.Context) error {
 		r.audit(ctx, "customer", "granted access", r.service())
 	}
 	return err
+}
+
+// checkZones makes sure the customer's service is offered in every
+// availability zone of the platform deployment (AWS zone IDs; a regional
+// cloud has nothing to check). On a mismatch it tells the customer which
+// zone IDs are missing and waits for the fix: a nudge checks at once.
+func (r *reverse) checkZones(ctx workflow.Context) error {
+	if !r.zoneCheck || r.zones.Regional || len(r.zones.Platform) == 0 {
+		return nil
+	}
+	in := activities.Service{Env: r.ref, Service: r.service()}
+	var z cloud.Zones
+	if err := workflow.ExecuteActivity(act(ctx, "read the zones of "+r.service()), a.Zones, in).Get(ctx, &z); err != nil {
+		return err
+	}
+	missing := z.Missing()
+	if len(missing) == 0 {
+		r.audit(ctx, "linkwright", "checked the zones", r.service()+" is offered in every zone of the platform's: "+strings.Join(z.Platform, ", "))
+		return nil
+	}
+	r.audit(ctx, "linkwright", "found zones missing", strings.Join(missing, ", ")+" (the service is offered in "+orNone(strings.Join(z.Service, ", "))+")")
+	if err := r.reply(ctx, fmt.Sprintf("Your endpoint service %s is not offered in %s %s, where the platform runs, so the platform cannot connect to it yet. "+
+		"Please add a subnet in %s to its Network Load Balancer (these are zone IDs; find your zone names with `aws ec2 describe-availability-zones --region %s`), and tell us here when it is done.",
+		r.service(), plural(len(missing), "availability zone", "availability zones"), strings.Join(missing, ", "), plural(len(missing), "that zone", "each of those zones"), r.in.Env.Region)); err != nil {
+		return err
+	}
+	if err := r.note(ctx, fmt.Sprintf("Zone check: the platform deployment runs in %s; %s is offered in %s; missing: %s. Waiting for the customer; a nudge (signal %s) checks again at once.",
+		strings.Join(z.Platform, ", "), r.service(), orNone(strings.Join(z.Service, ", ")), strings.Join(missing, ", "), SignalCustomerAccessGranted)); err != nil {
+		return err
+	}
+	err := r.await(ctx, waitFor{
+		phase: PhaseAwaitingFix, on: WaitingOnCustomer,
+		next: "the customer offers " + r.service() + " in zones " + strings.Join(missing, ", ") + " (then signal " + SignalCustomerAccessGranted + ")",
+		what: "offer the service in zones " + strings.Join(missing, ", "),
+		poll: func(ctx workflow.Context) workflow.Future {
+			return workflow.ExecuteActivity(ctx, a.AwaitZonesCovered, in)
+		},
+		out: &z,
+	})
+	if err != nil {
+		return err
+	}
+	r.audit(ctx, "customer", "covered the zones", r.service()+" is offered in "+strings.Join(z.Service, ", "))
+	return r.reply(ctx, "Thank you: your service is now offered in every zone the platform runs in.")
+}
+
+// plural picks the singular or plural form for n.
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
 }
 
 // 9-10. An approver confirms, the platform creates its endpoint, and the
