@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"maps"
 	"slices"
 	"strconv"
 	"strings"
@@ -43,17 +44,21 @@ type customerSide interface {
 	deleteEndpoint(id string) error
 	// revoke removes a principal from the customer's own service.
 	revoke(service, principal string) error
+	// setZones puts the customer's own service in the availability zones
+	// named (in the customer's naming), as subnets of its load balancer.
+	setZones(service string, names []string) error
 }
 
 func cmdCustomer(ctx context.Context, args []string, out io.Writer) error {
 	if len(args) == 0 {
-		return usageError("customer needs an action: connect, grant, accept, reject, delete-endpoint, revoke, break-port, repair-port, verify, show")
+		return usageError("customer needs an action: connect, grant, zones, accept, reject, delete-endpoint, revoke, break-port, repair-port, verify, show")
 	}
 	action := args[0]
 	fs := newFlags("customer " + action)
 	file := fs.String("f", "", "the request file naming the customer")
 	portsFlag := fs.String("ports", "", "ports the customer's service answers on (grant), e.g. 5432,6379")
 	port := fs.Int("port", 0, "the port (break-port, repair-port)")
+	zonesFlag := fs.String("zones", "", "grant, zones: the availability zones of the customer's service, in the customer's naming, e.g. us-east-1a,us-east-1b")
 	id := fs.String("id", "", "delete-endpoint: the endpoint to delete (default: every one of the customer's to the platform service)")
 	ok := fs.Bool("ok", true, "verify: whether the link works")
 	detail := fs.String("detail", "", "verify: what the customer saw")
@@ -98,7 +103,12 @@ func cmdCustomer(ctx context.Context, args []string, out io.Writer) error {
 		if err != nil {
 			return err
 		}
-		return cu.grant(ctx, ports)
+		return cu.grant(ctx, ports, splitList(*zonesFlag))
+	case "zones":
+		if *zonesFlag == "" {
+			return usageError("customer zones needs --zones NAME,NAME (the customer's zone names; `customer show` lists them)")
+		}
+		return cu.setZones(ctx, splitList(*zonesFlag))
 	case "accept":
 		return cu.decideReverse(ctx, true)
 	case "reject":
@@ -153,9 +163,9 @@ func (c customerActs) connect(ctx context.Context) error {
 		"We created endpoint "+ep.ID+" to your service.")
 }
 
-func (c customerActs) grant(ctx context.Context, ports []int) error {
+func (c customerActs) grant(ctx context.Context, ports []int, zones []string) error {
 	if c.req.CustomerEndpointService == "" {
-		return usageError("the request has no customerEndpointService: grant is for bidirectional links")
+		return usageError("the request has no customerEndpointService: grant is for bidirectional and outbound links")
 	}
 	env, err := c.side.platform(ctx)
 	if err != nil {
@@ -164,9 +174,39 @@ func (c customerActs) grant(ctx context.Context, ports []int) error {
 	if err := c.side.grant(c.req.CustomerEndpointService, env.Principal, ports); err != nil {
 		return err
 	}
+	if len(zones) > 0 {
+		if err := c.side.setZones(c.req.CustomerEndpointService, zones); err != nil {
+			return err
+		}
+		fmt.Fprintf(c.out, "Customer %s offers %s in zones %s.\n", c.req.CustomerAccount, c.req.CustomerEndpointService, strings.Join(zones, ", "))
+	}
 	fmt.Fprintf(c.out, "Customer %s allowed %s on %s (answering on ports %v).\n", c.req.CustomerAccount, env.Principal, c.req.CustomerEndpointService, ports)
 	return c.tell(ctx, workflows.SignalCustomerAccessGranted, workflows.CustomerEvent{Detail: env.Principal},
 		"Done: "+env.Principal+" is allowed on our service.")
+}
+
+// setZones moves the customer's service to the zones named (the customer's
+// own zone names), and tells the workflow, which checks the zones again.
+func (c customerActs) setZones(ctx context.Context, zones []string) error {
+	if c.req.CustomerEndpointService == "" {
+		return usageError("the request has no customerEndpointService: zones is for bidirectional and outbound links")
+	}
+	if err := c.side.setZones(c.req.CustomerEndpointService, zones); err != nil {
+		return err
+	}
+	fmt.Fprintf(c.out, "Customer %s offers %s in zones %s.\n", c.req.CustomerAccount, c.req.CustomerEndpointService, strings.Join(zones, ", "))
+	return c.tell(ctx, workflows.SignalCustomerAccessGranted, workflows.CustomerEvent{Detail: "zones " + strings.Join(zones, ", ")},
+		"Our load balancer now has subnets in "+strings.Join(zones, ", ")+".")
+}
+
+func splitList(s string) []string {
+	var out []string
+	for _, f := range strings.Split(s, ",") {
+		if f = strings.TrimSpace(f); f != "" {
+			out = append(out, f)
+		}
+	}
+	return out
 }
 
 func (c customerActs) decideReverse(ctx context.Context, accept bool) error {
@@ -314,6 +354,14 @@ func (c customerActs) show(s *simCustomer) error {
 		} else {
 			fmt.Fprintf(c.out, "%s  yours, to %s  %s\n", ep.ID, ep.Service, ep.State)
 		}
+	}
+	if names := s.cu.ZoneNames(c.req.Region); len(names) > 0 {
+		keys := slices.Sorted(maps.Keys(names))
+		parts := make([]string, len(keys))
+		for i, k := range keys {
+			parts[i] = k + "=" + names[k]
+		}
+		fmt.Fprintf(c.out, "Your availability zones in %s (name=ID): %s\n", c.req.Region, strings.Join(parts, " "))
 	}
 	return nil
 }

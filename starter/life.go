@@ -208,7 +208,7 @@ func changeLink(ctx context.Context, c linkChanger, id string, ch request.Change
 		return fmt.Errorf("%s is not a live link (phase %s): a change is for a link whose enablement has completed; see `linkwright status -w %s`",
 			id, orDash(string(st.Phase)), id)
 	}
-	link := linkOf(*st.Spec)
+	link := st.Spec.Link()
 	if err := ch.Validate(link).Of("change"); err != nil {
 		return &invalidErr{fmt.Errorf("%w\n\nNothing was sent.", err)}
 	}
@@ -235,18 +235,6 @@ func changeLink(ctx context.Context, c linkChanger, id string, ch request.Change
 		fmt.Fprintf(out, "Follow it: linkwright status -w %s\n", id)
 	}
 	return nil
-}
-
-// linkOf is what a change is checked against: the live link's spec.
-func linkOf(s workflows.Spec) request.Link {
-	l := request.Link{Cloud: s.Cloud, Region: s.Region, Accounts: s.Accounts}
-	for _, svc := range s.Services {
-		l.Ports = append(l.Ports, svc.Port)
-	}
-	for _, r := range s.Reverse {
-		l.CustomerServices = append(l.CustomerServices, r.Service)
-	}
-	return l
 }
 
 func queryStatus(ctx context.Context, c linkQuerier, id string) (workflows.Status, error) {
@@ -493,6 +481,8 @@ type healthMemo struct {
 	Healthy   *bool     `json:"healthy"`
 	LastCheck time.Time `json:"lastCheck"`
 	Problems  int       `json:"problems"`
+	// Status is an outbound link's: running or failed.
+	Status string `json:"status"`
 }
 
 // rowOf reads a link's row from its search attributes and memo; whatever
@@ -518,6 +508,12 @@ func rowOf(info *workflowpb.WorkflowExecutionInfo) linkRow {
 					r.Health = "healthy"
 				} else if h.Problems > 0 {
 					r.Health = fmt.Sprintf("failing (%d)", h.Problems)
+				}
+			}
+			if h.Status != "" { // an outbound link shows what the customer sees
+				r.Health = h.Status
+				if h.Status == workflows.LinkFailed && h.Problems > 0 {
+					r.Health = fmt.Sprintf("%s (%d)", h.Status, h.Problems)
 				}
 			}
 			if !h.LastCheck.IsZero() {

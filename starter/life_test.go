@@ -184,9 +184,9 @@ func liveSpec() *workflows.Spec {
 	}
 }
 
-func TestLinkOf(t *testing.T) {
-	assert.Equal(t, request.Link{Cloud: "aws", Region: "us-east-1", Ports: []int{3306, 2222}, Accounts: []string{"123456789012"},
-		CustomerServices: []string{"com.amazonaws.vpce.us-east-1.vpce-svc-0123456789abcdef0"}}, linkOf(*liveSpec()))
+func TestSpecLink(t *testing.T) {
+	assert.Equal(t, request.Link{ConnectionType: "bidirectional", Cloud: "aws", Region: "us-east-1", Ports: []int{3306, 2222}, Accounts: []string{"123456789012"},
+		CustomerServices: []string{"com.amazonaws.vpce.us-east-1.vpce-svc-0123456789abcdef0"}}, liveSpec().Link())
 }
 
 // A change invalid for the link as it is now is refused with every

@@ -168,7 +168,7 @@ func staticDetails(r request.Request) string {
 	for _, s := range r.Services {
 		fmt.Fprintf(&b, "- Service %s: port %d\n", s.Name, s.Port)
 	}
-	if r.Bidirectional() {
+	if r.Reaches() {
 		fmt.Fprintf(&b, "- Customer service: %s, ports %v\n", r.CustomerEndpointService, r.CustomerServicePorts)
 	}
 	return b.String()
@@ -221,6 +221,13 @@ func printStatus(out io.Writer, st workflows.Status) {
 	if st.Activity != "" {
 		fmt.Fprintf(out, "Under way:  %s\n", st.Activity)
 	}
+	if st.LinkStatus != "" {
+		fmt.Fprintf(out, "Status:     %s", st.LinkStatus)
+		if st.LinkStatusReason != "" {
+			fmt.Fprintf(out, ": %s", st.LinkStatusReason)
+		}
+		fmt.Fprintln(out)
+	}
 	if h := st.Health; h != nil {
 		state := "healthy"
 		if !h.Healthy {
@@ -242,7 +249,11 @@ func printStatus(out io.Writer, st workflows.Status) {
 		for _, v := range sp.Services {
 			svcs = append(svcs, fmt.Sprintf("%s:%d", v.Name, v.Port))
 		}
-		fmt.Fprintf(out, "Spec:       ports %s; accounts %s\n", strings.Join(svcs, ", "), strings.Join(sp.Accounts, ", "))
+		if sp.ConnectionType == request.Outbound {
+			fmt.Fprintf(out, "Spec:       outbound; customer %s\n", strings.Join(sp.Customer, ", "))
+		} else {
+			fmt.Fprintf(out, "Spec:       ports %s; accounts %s\n", strings.Join(svcs, ", "), strings.Join(sp.Accounts, ", "))
+		}
 		for _, r := range sp.Reverse {
 			fmt.Fprintf(out, "            reverse %s -> %s on %v\n", r.EndpointID, r.Service, r.Ports)
 		}

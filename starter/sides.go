@@ -68,6 +68,10 @@ func (s *simCustomer) deleteEndpoint(id string) error { return s.cu.DeleteEndpoi
 
 func (s *simCustomer) revoke(service, principal string) error { return s.cu.Revoke(service, principal) }
 
+func (s *simCustomer) setZones(service string, names []string) error {
+	return s.cu.SetServiceZones(service, names)
+}
+
 // motoCustomer is the customer on the moto stack of `make run-aws`: the
 // platform is read through the AWS provider, the customer's actions go to
 // the stack's customer API.
@@ -154,5 +158,10 @@ func (m *motoCustomer) deleteEndpoint(id string) error {
 
 func (m *motoCustomer) revoke(service, principal string) error {
 	_, err := m.call("revoke", url.Values{"service": {service}, "principal": {principal}})
+	return err
+}
+
+func (m *motoCustomer) setZones(service string, names []string) error {
+	_, err := m.call("zones", url.Values{"service": {service}, "zones": {strings.Join(names, ",")}})
 	return err
 }
