@@ -261,7 +261,7 @@ func printStatus(out io.Writer, st workflows.Status) {
 	if st.Ticket != "" {
 		fmt.Fprintf(out, "Ticket:     %s %s\n", st.Ticket, st.TicketURL)
 	}
-	if st.ServiceName != "" {
+	if st.ServiceName != "" && st.ConnectionType != request.Outbound { // an outbound link offers no service
 		fmt.Fprintf(out, "Service:    %s\n", st.ServiceName)
 	}
 	if len(st.CustomerEndpoints) > 0 {

@@ -147,6 +147,8 @@ func (l *live) describe(ctx workflow.Context) {
 	acct := ""
 	if len(s.Accounts) > 0 {
 		acct = s.Accounts[0]
+	} else if len(s.Customer) > 0 { // an outbound link allows no account
+		acct = s.Customer[0]
 	}
 	l.upsert(ctx, SAProject.ValueSet(clip(s.Project)), SAEnvironment.ValueSet(clip(s.Environment)), SACloud.ValueSet(clip(s.Cloud)),
 		SACustomerAccount.ValueSet(clip(acct)), SAConnectionType.ValueSet(s.ConnectionType), SATicket.ValueSet(clip(s.Ticket)))
