@@ -180,7 +180,7 @@ func (c Change) Validate(link Link) Errors {
 		es.add("change", "", "asks for no change", "set at least one of addServices, removePorts, replaceCustomerAccount, addCustomerServices or removeCustomerServices")
 	}
 	if link.ConnectionType == Outbound {
-		c.validateOutbound(&es)
+		c.validateOutbound(&es, link)
 	}
 	c.validatePorts(&es, cloud, link)
 	c.validateAccounts(&es, cloud, link)
@@ -191,8 +191,19 @@ func (c Change) Validate(link Link) Errors {
 // validateOutbound refuses what an outbound link cannot carry: nothing
 // reaches the platform, so it has no platform ports and no allowed
 // customer accounts to change.
-func (c Change) validateOutbound(es *Errors) {
+func (c Change) validateOutbound(es *Errors, link Link) {
 	const why = "is not used by an outbound link: nothing reaches the platform"
+	left := map[string]bool{}
+	for _, s := range link.CustomerServices {
+		left[strings.ToLower(s)] = true
+	}
+	for _, s := range c.RemoveCustomerServices {
+		delete(left, strings.ToLower(s))
+	}
+	if len(c.RemoveCustomerServices) > 0 && len(left) == 0 && len(c.AddCustomerServices) == 0 {
+		es.add("removeCustomerServices", strings.Join(c.RemoveCustomerServices, ", "), "would leave the outbound link reaching nothing",
+			"to remove the link, tear it down (linkwright teardown); to move it, add the new service in the same change")
+	}
 	if len(c.AddServices) > 0 {
 		es.add("addServices", servicesString(c.AddServices), why, "remove it; to let the customer reach the platform, tear this link down and request a bidirectional one")
 	}

@@ -53,7 +53,13 @@ func TestChangeValidateOutbound(t *testing.T) {
 	assert.Contains(t, es.Error(), "is not used by an outbound link: nothing reaches the platform")
 
 	rm := Change{RequestedBy: "sam@platform.example", Reason: "retired", RemoveCustomerServices: []string{awsSvcA}}
-	assert.Empty(t, rm.Validate(outboundLink()))
+	es = rm.Validate(outboundLink())
+	require.Len(t, es, 1)
+	assert.Equal(t, "removeCustomerServices", es[0].Field)
+	assert.Contains(t, es[0].Problem, "would leave the outbound link reaching nothing")
+	two := outboundLink()
+	two.CustomerServices = append(two.CustomerServices, "com.amazonaws.vpce.us-east-1.vpce-svc-0aaaabbbbccccdddd")
+	assert.Empty(t, rm.Validate(two), "removing one of two services is a change")
 	add := Change{RequestedBy: "sam@platform.example", Reason: "another", AddCustomerServices: []CustomerService{{Service: "com.amazonaws.vpce.us-east-1.vpce-svc-0aaaabbbbccccdddd", Ports: []int{6379}}}}
 	assert.Empty(t, add.Validate(outboundLink()))
 }
