@@ -22,8 +22,8 @@ type Change struct {
 	AddServices []Service `json:"addServices,omitempty"`
 	// RemovePorts are platform ports to close.
 	RemovePorts []int `json:"removePorts,omitempty"`
-	// ReplaceCustomerAccount is the customer's new AWS account (or Azure
-	// subscription). ReplaceCustomerSubscriptions are the new extra Azure
+	// ReplaceCustomerAccount is the customer's new AWS account (Azure
+	// subscription, Alibaba Cloud UID). ReplaceCustomerSubscriptions are the new extra Azure
 	// subscriptions (Azure only); with ReplaceCustomerAccount they replace
 	// every account the link allows.
 	ReplaceCustomerAccount       string   `json:"replaceCustomerAccount,omitempty"`
@@ -55,6 +55,10 @@ type Link struct {
 	Ports            []int    `json:"ports"`
 	Accounts         []string `json:"accounts"`
 	CustomerServices []string `json:"customerServices"`
+	// CustomerRegion is the region the customer connects from when it is
+	// not Region (Alibaba Cloud cross-region access): an added customer
+	// service may be there.
+	CustomerRegion string `json:"customerRegion,omitempty"`
 }
 
 // Teardown is a teardown request (update `teardown`).
@@ -82,6 +86,11 @@ type Adopt struct {
 	// ReverseEndpoints are the platform's endpoints into customer services
 	// that belong to the link, with the ports to check through each.
 	ReverseEndpoints []ReverseEndpoint `json:"reverseEndpoints,omitempty"`
+	// BandwidthMbps and CustomerRegion are a request's (Alibaba Cloud
+	// only): the bandwidth the link's customer connections are accepted
+	// with, and the region the customer connects from.
+	BandwidthMbps  int    `json:"bandwidthMbps,omitempty"`
+	CustomerRegion string `json:"customerRegion,omitempty"`
 }
 
 // ReverseEndpoint names a platform endpoint of an adopted link.
@@ -115,8 +124,9 @@ func DecodeChange(data []byte) (Change, error) {
 
 // Normalize trims spaces and folds case where case carries no meaning, as
 // Request.Normalize does: requestedBy and service names lower-cased, the
-// accounts normalised for cloud (AWS dashes removed, Azure lower-cased),
-// AWS customer service names lower-cased. With an empty cloud it does what
+// accounts normalised for cloud (AWS dashes removed, Azure lower-cased,
+// Alibaba UIDs trimmed), AWS and Alibaba customer service names
+// lower-cased. With an empty cloud it does what
 // needs no cloud. Normalising twice changes nothing.
 func (c Change) Normalize(cloud string) Change {
 	cloud = strings.ToLower(strings.TrimSpace(cloud))
@@ -164,7 +174,8 @@ func (c Change) Normalize(cloud string) Change {
 // open (to close them all, tear the link down). A new account is valid for
 // the cloud and not one the link allows; new subscriptions are for Azure,
 // with a new account. Added customer services are well formed for the
-// cloud (AWS: in the link's region), have valid ports and are not reverse
+// cloud (AWS: in the link's region; Alibaba: in the link's region or its
+// customer region), have valid ports and are not reverse
 // connections of the link yet; removed ones are. Nothing is both added and
 // removed, and nothing is listed twice.
 func (c Change) Validate(link Link) Errors {
@@ -184,7 +195,7 @@ func (c Change) Validate(link Link) Errors {
 	}
 	c.validatePorts(&es, cloud, link)
 	c.validateAccounts(&es, cloud, link)
-	c.validateCustomerServices(&es, cloud, region, link)
+	c.validateCustomerServices(&es, cloud, region, strings.ToLower(strings.TrimSpace(link.CustomerRegion)), link)
 	return es
 }
 
@@ -294,7 +305,7 @@ func (c Change) validateAccounts(es *Errors, cloud string, link Link) {
 	if subs := c.ReplaceCustomerSubscriptions; len(subs) > 0 {
 		switch {
 		case cloud != CloudAzure:
-			es.add("replaceCustomerSubscriptions", strings.Join(subs, ","), "is only for Azure", "remove it; on "+orExample(cloud, "this cloud")+" the link is for one account: set replaceCustomerAccount")
+			es.add("replaceCustomerSubscriptions", strings.Join(subs, ","), "is only for Azure", "remove it; on "+cloudName(cloud)+" the link is for one account: set replaceCustomerAccount")
 		case c.ReplaceCustomerAccount == "":
 			es.add("replaceCustomerSubscriptions", strings.Join(subs, ","), "needs replaceCustomerAccount", "set replaceCustomerAccount to the customer's new main subscription; together they replace every subscription the link allows")
 		default:
@@ -303,7 +314,7 @@ func (c Change) validateAccounts(es *Errors, cloud string, link Link) {
 	}
 }
 
-func (c Change) validateCustomerServices(es *Errors, cloud, region string, link Link) {
+func (c Change) validateCustomerServices(es *Errors, cloud, region, customerRegion string, link Link) {
 	have := map[string]bool{}
 	for _, s := range link.CustomerServices {
 		have[serviceKey(cloud, s)] = true
@@ -317,14 +328,14 @@ func (c Change) validateCustomerServices(es *Errors, cloud, region string, link 
 		f := fmt.Sprintf("addCustomerServices[%d]", i)
 		key := serviceKey(cloud, s.Service)
 		if s.Service == "" {
-			fix := "name the customer's endpoint service, e.g. com.amazonaws.vpce." + orExample(region, "us-east-1") + ".vpce-svc-0123456789abcdef0"
+			fix := "name the customer's endpoint service, e.g. " + customerServiceExample(cloud, region)
 			if cloud == CloudAzure {
 				fix = "name the customer's Private Link service by resource ID or alias"
 			}
 			es.add(f+".service", "", "is required", fix)
 		} else {
 			n := len(*es)
-			checkCustomerService(es, cloud, region, f+".service", s.Service)
+			checkCustomerService(es, cloud, region, customerRegion, f+".service", s.Service)
 			if len(*es) == n {
 				switch {
 				case added[key]:
@@ -361,8 +372,9 @@ func (c Change) validateCustomerServices(es *Errors, cloud, region string, link 
 	}
 }
 
-// serviceKey compares customer services: AWS names are lower-case, Azure
-// resource IDs and aliases are compared ignoring case, as Azure does.
+// serviceKey compares customer services: AWS and Alibaba names are
+// lower-case, Azure resource IDs and aliases are compared ignoring case,
+// as Azure does.
 func serviceKey(cloud, s string) string {
 	return strings.ToLower(normalizeCustomerService(cloud, s))
 }
@@ -470,6 +482,7 @@ func (a Adopt) Normalize() Adopt {
 	a.Company, a.Ticket, a.RequestedBy, a.ProjectID = r.Company, r.Ticket, r.RequestedBy, r.ProjectID
 	a.Environment, a.Cloud, a.Region = r.Environment, r.Cloud, r.Region
 	a.CustomerAccount, a.CustomerSubscriptions = r.CustomerAccount, r.CustomerSubscriptions
+	a.CustomerRegion = r.CustomerRegion
 	a.Services = normalizeServices(a.Services)
 	if a.ReverseEndpoints != nil {
 		eps := make([]ReverseEndpoint, len(a.ReverseEndpoints))
@@ -493,6 +506,7 @@ func (a Adopt) request() Request {
 		Company: a.Company, Ticket: a.Ticket, RequestedBy: a.RequestedBy, ProjectID: a.ProjectID,
 		Environment: a.Environment, Cloud: a.Cloud, Region: a.Region,
 		CustomerAccount: a.CustomerAccount, CustomerSubscriptions: a.CustomerSubscriptions,
+		BandwidthMbps: a.BandwidthMbps, CustomerRegion: a.CustomerRegion,
 	}
 }
 
@@ -500,10 +514,12 @@ func (a Adopt) request() Request {
 // returns every problem at once: company, ticket, requestedBy, projectId,
 // environment, cloud, region and the customer's accounts follow a
 // request's rules; services, if listed, are named and numbered as a
-// request's; each reverse endpoint has an ID and valid ports.
+// request's; each reverse endpoint has an ID and valid ports;
+// bandwidthMbps and customerRegion follow a request's rules.
 func (a Adopt) Validate() Errors {
 	var es Errors
-	a.request().validateLink(&es, "adoption")
+	r := a.request()
+	cloudOK := r.validateLink(&es, "adoption")
 	if len(a.Services) > 0 {
 		ports := make([]int, len(a.Services))
 		for i, s := range a.Services {
@@ -517,7 +533,7 @@ func (a Adopt) Validate() Errors {
 		f := fmt.Sprintf("reverseEndpoints[%d]", i)
 		switch {
 		case e.EndpointID == "":
-			es.add(f+".endpointId", "", "is required", "set the ID of the platform's endpoint into the customer's service (AWS vpce-..., Azure the private endpoint's resource ID)")
+			es.add(f+".endpointId", "", "is required", "set the ID of the platform's endpoint into the customer's service (AWS vpce-..., Azure the private endpoint's resource ID, Alibaba Cloud ep-...)")
 		case strings.ContainsAny(e.EndpointID, " \t\n"):
 			es.add(f+".endpointId", e.EndpointID, "contains spaces", "copy the endpoint ID as the cloud console shows it")
 		case seen[strings.ToLower(e.EndpointID)]:
@@ -529,6 +545,10 @@ func (a Adopt) Validate() Errors {
 		} else {
 			checkPorts(&es, a.Cloud, e.Ports, func(j int) string { return fmt.Sprintf("%s.ports[%d]", f, j) })
 		}
+	}
+	if cloudOK {
+		r.validateCrossRegion(&es)
+		r.validateBandwidth(&es)
 	}
 	return es
 }
@@ -544,9 +564,12 @@ func normalizeServices(svcs []Service) []Service {
 	return out
 }
 
+// normalizeCustomerService trims a customer endpoint service and
+// lower-cases the names that are lower-case by definition (AWS and
+// Alibaba Cloud service names); Azure resource IDs keep their case.
 func normalizeCustomerService(cloud, s string) string {
 	s = strings.TrimSpace(s)
-	if cloud == CloudAWS {
+	if cloud == CloudAWS || cloud == CloudAlibaba {
 		s = strings.ToLower(s)
 	}
 	return s

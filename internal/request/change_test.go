@@ -39,7 +39,7 @@ func outboundLink() Link {
 }
 
 // An outbound link has no platform ports or allowed accounts to change;
-// its customer services change as on any link.
+// its customer services change as on any link, on every cloud.
 func TestChangeValidateOutbound(t *testing.T) {
 	ch := Change{RequestedBy: "sam@platform.example", Reason: "more", AddServices: []Service{{Name: "amqp", Port: 5672}},
 		ReplaceCustomerAccount: "210987654321"}
@@ -62,6 +62,57 @@ func TestChangeValidateOutbound(t *testing.T) {
 	assert.Empty(t, rm.Validate(two), "removing one of two services is a change")
 	add := Change{RequestedBy: "sam@platform.example", Reason: "another", AddCustomerServices: []CustomerService{{Service: "com.amazonaws.vpce.us-east-1.vpce-svc-0aaaabbbbccccdddd", Ports: []int{6379}}}}
 	assert.Empty(t, add.Validate(outboundLink()))
+
+	aliOut := Link{ConnectionType: Outbound, Cloud: "alibaba", Region: "cn-hangzhou", CustomerServices: []string{aliSvcA}}
+	es = Change{RequestedBy: "sam@platform.example", Reason: "more", AddServices: []Service{{Name: "amqp", Port: 5672}},
+		ReplaceCustomerAccount: "2234567890123456"}.Validate(aliOut)
+	fields = nil
+	for _, e := range es {
+		fields = append(fields, e.Field)
+	}
+	assert.ElementsMatch(t, []string{"addServices", "replaceCustomerAccount"}, fields, "%v", es)
+	assert.Empty(t, Change{RequestedBy: "sam@platform.example", Reason: "another", AddCustomerServices: []CustomerService{{Service: aliSvcB, Ports: []int{443}}}}.Validate(aliOut))
+}
+
+func TestChangeValidateAlibabaFixes(t *testing.T) {
+	one := func(c Change, link Link) FieldError {
+		t.Helper()
+		es := c.Validate(link)
+		require.Len(t, es, 1, "%v", es)
+		return es[0]
+	}
+	c := validAlibabaChange()
+	c.ReplaceCustomerSubscriptions = []string{"3234567890123456"}
+	assert.Equal(t, "remove it; on Alibaba Cloud the link is for one account: set replaceCustomerAccount", one(c, alibabaLink()).Fix)
+
+	c = validAlibabaChange()
+	c.AddCustomerServices[0].Service = ""
+	assert.Equal(t, "name the customer's endpoint service, e.g. com.aliyuncs.privatelink.cn-hangzhou.epsrv-bp1gvcvqgxlnq7hm7u2p", one(c, alibabaLink()).Fix)
+
+	c = validAlibabaChange()
+	c.ReplaceCustomerAccount = "12345"
+	assert.Contains(t, one(c, alibabaLink()).Fix, "16-digit account UID")
+}
+
+func alibabaLink() Link {
+	return Link{Cloud: "alibaba", Region: "cn-hangzhou", Ports: []int{3306, 443}, Accounts: []string{aliUID}, CustomerServices: []string{aliSvcA}}
+}
+
+// alibabaCrossRegionLink is alibabaLink with its customer in cn-shanghai.
+func alibabaCrossRegionLink() Link {
+	l := alibabaLink()
+	l.CustomerRegion = "cn-shanghai"
+	return l
+}
+
+func validAlibabaChange() Change {
+	return Change{
+		RequestedBy: "sam@platform.example", Reason: "the customer adds RabbitMQ and moves to a new account",
+		AddServices:            []Service{{Name: "amqp", Port: 5672}},
+		ReplaceCustomerAccount: "2234567890123456",
+		AddCustomerServices:    []CustomerService{{Service: aliSvcB, Ports: []int{6379}}},
+		RemoveCustomerServices: []string{aliSvcA},
+	}
 }
 
 func azureLink() Link {
@@ -182,6 +233,13 @@ func TestChangeNormalize(t *testing.T) {
 	assert.Equal(t, azSub2, az.ReplaceCustomerAccount)
 	assert.Equal(t, []string{azSub3}, az.ReplaceCustomerSubscriptions)
 	assert.Equal(t, azSvcID, az.RemoveCustomerServices[0], "Azure resource IDs keep their case")
+
+	ali := Change{ReplaceCustomerAccount: " 2234567890123456 ", AddCustomerServices: []CustomerService{{Service: " " + strings.ToUpper(aliSvcB), Ports: []int{6379}}},
+		RemoveCustomerServices: []string{strings.ToUpper(aliSvcA) + " "}}.Normalize(" Alibaba ")
+	assert.Equal(t, "2234567890123456", ali.ReplaceCustomerAccount, "a UID is trimmed")
+	assert.Equal(t, aliSvcB, ali.AddCustomerServices[0].Service, "Alibaba service names are lower-case")
+	assert.Equal(t, aliSvcA, ali.RemoveCustomerServices[0])
+	assert.Equal(t, ali, ali.Normalize("alibaba"), "normalising twice changes nothing")
 }
 
 func TestChangeValidateRules(t *testing.T) {
@@ -260,6 +318,31 @@ func TestChangeValidateRules(t *testing.T) {
 		{"remove customer service twice", validAWSChange, awsLink, func(c *Change) { c.RemoveCustomerServices = []string{awsSvcA, awsSvcA} }, "removeCustomerServices[1]", "listed twice"},
 		{"customer service added and removed", validAWSChange, awsLink, func(c *Change) { c.RemoveCustomerServices = []string{awsSvcA, awsSvcB} }, "removeCustomerServices[1]", "also in addCustomerServices"},
 		{"linked customer service added and removed", validAWSChange, awsLink, func(c *Change) { c.AddCustomerServices[0].Service = awsSvcA }, "removeCustomerServices[0]", "also in addCustomerServices"},
+
+		// Alibaba Cloud
+		{"alibaba ssh", validAlibabaChange, alibabaLink, func(c *Change) { c.AddServices[0].Port = 22 }, "addServices[0].port", "SSH"},
+		{"alibaba port already open", validAlibabaChange, alibabaLink, func(c *Change) { c.AddServices[0].Port = 443 }, "addServices[0].port", "already open"},
+		{"alibaba account aws", validAlibabaChange, alibabaLink, func(c *Change) { c.ReplaceCustomerAccount = "210000000099" }, "replaceCustomerAccount", "is not an Alibaba Cloud account ID"},
+		{"alibaba account azure", validAlibabaChange, alibabaLink, func(c *Change) { c.ReplaceCustomerAccount = azSub2 }, "replaceCustomerAccount", "is not an Alibaba Cloud account ID"},
+		{"alibaba account unchanged", validAlibabaChange, alibabaLink, func(c *Change) { c.ReplaceCustomerAccount = " " + aliUID + " " }, "replaceCustomerAccount", "already allowed"},
+		{"alibaba subscriptions", validAlibabaChange, alibabaLink, func(c *Change) { c.ReplaceCustomerSubscriptions = []string{"3234567890123456"} }, "replaceCustomerSubscriptions", "is only for Azure"},
+		{"alibaba customer service missing", validAlibabaChange, alibabaLink, func(c *Change) { c.AddCustomerServices[0].Service = "" }, "addCustomerServices[0].service", "is required"},
+		{"alibaba customer service aws", validAlibabaChange, alibabaLink, func(c *Change) { c.AddCustomerServices[0].Service = awsSvcB }, "addCustomerServices[0].service", "is not an Alibaba Cloud endpoint service name"},
+		{"alibaba customer service short id", validAlibabaChange, alibabaLink, func(c *Change) {
+			c.AddCustomerServices[0].Service = "com.aliyuncs.privatelink.cn-hangzhou.epsrv-abc"
+		}, "addCustomerServices[0].service", "is not an Alibaba Cloud endpoint service name"},
+		{"alibaba customer service other region", validAlibabaChange, alibabaLink, func(c *Change) { c.AddCustomerServices[0].Service = aliSvcShanghai },
+			"addCustomerServices[0].service", "is in region cn-shanghai, not cn-hangzhou"},
+		{"alibaba cross-region customer service in a third region", validAlibabaChange, alibabaCrossRegionLink, func(c *Change) {
+			c.AddCustomerServices[0].Service = "com.aliyuncs.privatelink.cn-beijing.epsrv-2zecustomer00000000a"
+		}, "addCustomerServices[0].service", "neither the platform's region cn-hangzhou nor the customer's region cn-shanghai"},
+		{"alibaba customer service on the link", validAlibabaChange, alibabaLink, func(c *Change) {
+			c.RemoveCustomerServices = nil
+			c.AddCustomerServices[0].Service = strings.ToUpper(aliSvcA)
+		}, "addCustomerServices[0].service", "already a reverse connection"},
+		{"alibaba customer port ssh", validAlibabaChange, alibabaLink, func(c *Change) { c.AddCustomerServices[0].Ports = []int{22} }, "addCustomerServices[0].ports[0]", "SSH"},
+		{"alibaba remove unknown customer service", validAlibabaChange, alibabaLink, func(c *Change) { c.RemoveCustomerServices = []string{aliSvcShanghai} },
+			"removeCustomerServices[0]", "not a reverse connection"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -326,6 +409,15 @@ func TestChangeValidateAcceptsGoodVariants(t *testing.T) {
 		{"azure remove by id in other case", validAzureChange, azureLink, func(c *Change) { c.RemoveCustomerServices = []string{strings.ToLower(azSvcID)} }},
 		{"azure account alone", validAzureChange, azureLink, func(c *Change) { c.ReplaceCustomerSubscriptions = nil }},
 		{"azure keeps an old subscription", validAzureChange, azureLink, func(c *Change) { c.ReplaceCustomerSubscriptions = []string{azSub1} }},
+		{"alibaba", validAlibabaChange, alibabaLink, func(*Change) {}},
+		{"https on alibaba", validAlibabaChange, alibabaLink, func(c *Change) { c.AddServices[0].Port = 8443; c.RemovePorts = []int{443} }},
+		{"https added on alibaba", validAlibabaChange, func() Link { l := alibabaLink(); l.Ports = []int{3306}; return l },
+			func(c *Change) { c.AddServices[0].Port = 443 }},
+		{"https on an alibaba customer service", validAlibabaChange, alibabaLink, func(c *Change) { c.AddCustomerServices[0].Ports = []int{443} }},
+		{"alibaba account with spaces", validAlibabaChange, alibabaLink, func(c *Change) { c.ReplaceCustomerAccount = " 2234567890123456 " }},
+		{"alibaba remove in upper case", validAlibabaChange, alibabaLink, func(c *Change) { c.RemoveCustomerServices = []string{strings.ToUpper(aliSvcA)} }},
+		{"alibaba cross-region customer service", validAlibabaChange, alibabaCrossRegionLink, func(c *Change) { c.AddCustomerServices[0].Service = aliSvcShanghai }},
+		{"alibaba cross-region link, service in the platform's region", validAlibabaChange, alibabaCrossRegionLink, func(*Change) {}},
 	}
 	for _, g := range good {
 		t.Run(g.name, func(t *testing.T) {
@@ -430,6 +522,53 @@ func validAzureAdopt() Adopt {
 	}
 }
 
+func validAlibabaAdopt() Adopt {
+	return Adopt{
+		Company: "Acme Corp", RequestedBy: "sam@platform.example", ProjectID: "alibaba12345a",
+		Environment: "production", Cloud: "alibaba", Region: "cn-hangzhou", CustomerAccount: aliUID,
+		Services:         []Service{{Name: "mysql", Port: 3306}, {Name: "https", Port: 443}},
+		ReverseEndpoints: []ReverseEndpoint{{EndpointID: "ep-bp1platform000000000a", Ports: []int{5432}}},
+		BandwidthMbps:    200, CustomerRegion: "cn-shanghai",
+	}
+}
+
+func TestDecodeAlibabaAdopt(t *testing.T) {
+	a, err := DecodeAdopt([]byte(`{"company": "Acme Corp", "requestedBy": "sam@platform.example",
+		"projectId": "alibaba12345a", "environment": "production", "cloud": "Alibaba", "region": "cn-hangzhou",
+		"customerAccount": " 1234567890123456 ", "services": [{"name": "mysql", "port": 3306}, {"name": "https", "port": 443}],
+		"reverseEndpoints": [{"endpointId": "ep-bp1platform000000000a", "ports": [5432]}],
+		"bandwidthMbps": 200, "customerRegion": " CN-Shanghai "}`))
+	require.NoError(t, err)
+	assert.Equal(t, validAlibabaAdopt(), a)
+	assert.Empty(t, a.Validate())
+	assert.Equal(t, "privatelink/alibaba12345a/production/alibaba", a.WorkflowID())
+	assert.Equal(t, []string{aliUID}, a.CustomerAccounts())
+	assert.Equal(t, a, a.Normalize(), "normalising twice changes nothing")
+
+	data, err := json.Marshal(a)
+	require.NoError(t, err)
+	back, err := DecodeAdopt(data)
+	require.NoError(t, err)
+	assert.Equal(t, a, back, "the adopt request's JSON round-trips")
+
+	for in, field := range map[string]string{
+		`{"bandwidthMBps": 200}`:               "bandwidthMBps",
+		`{"bandwidthMbps": "200"}`:             "bandwidthMbps",
+		`{"customerregion": "cn-shanghai"}`:    "customerregion",
+		`{"customerRegion": 3}`:                "customerRegion",
+		`{"customerServicePorts": [5432]}`:     "customerServicePorts",
+		`{"customerEndpointService": "x"}`:     "customerEndpointService",
+		`{"cloud": "alibaba", "region": [""]}`: "region",
+	} {
+		_, err := DecodeAdopt([]byte(in))
+		var es Errors
+		require.ErrorAs(t, err, &es, "%s", in)
+		require.Len(t, es, 1, "%s: %v", in, es)
+		assert.Equal(t, field, es[0].Field, "%s", in)
+		assert.NotEmpty(t, es[0].Fix)
+	}
+}
+
 func TestDecodeAdopt(t *testing.T) {
 	a, err := DecodeAdopt([]byte(`{"company": " Acme Corp ", "ticket": "PL-0042", "requestedBy": "Sam@Platform.Example",
 		"projectId": "abcd1234efgh5", "environment": "Production", "cloud": "AWS", "region": "US-EAST-1",
@@ -499,6 +638,20 @@ func TestAdoptValidateRules(t *testing.T) {
 		{"endpoint ports missing", validAdopt, func(a *Adopt) { a.ReverseEndpoints[0].Ports = nil }, "reverseEndpoints[0].ports", "is required"},
 		{"endpoint port bad", validAdopt, func(a *Adopt) { a.ReverseEndpoints[0].Ports = []int{5432, 70000} }, "reverseEndpoints[0].ports[1]", "not a TCP port"},
 		{"endpoint port ssh", validAdopt, func(a *Adopt) { a.ReverseEndpoints[0].Ports = []int{22} }, "reverseEndpoints[0].ports[0]", "SSH"},
+		{"bandwidth on aws", validAdopt, func(a *Adopt) { a.BandwidthMbps = 200 }, "bandwidthMbps", "is only for Alibaba Cloud"},
+		{"customer region on aws", validAdopt, func(a *Adopt) { a.CustomerRegion = "us-west-2" }, "customerRegion", "is only for Alibaba Cloud"},
+
+		// Alibaba Cloud
+		{"alibaba alias", validAlibabaAdopt, func(a *Adopt) { a.Cloud = "alicloud" }, "cloud", "is not the name Linkwright uses for Alibaba Cloud"},
+		{"alibaba region bad", validAlibabaAdopt, func(a *Adopt) { a.Region = "hangzhou" }, "region", "is not an Alibaba Cloud region"},
+		{"alibaba account missing", validAlibabaAdopt, func(a *Adopt) { a.CustomerAccount = "" }, "customerAccount", "is required"},
+		{"alibaba account bad", validAlibabaAdopt, func(a *Adopt) { a.CustomerAccount = "123456789012" }, "customerAccount", "is not an Alibaba Cloud account ID"},
+		{"alibaba subscriptions", validAlibabaAdopt, func(a *Adopt) { a.CustomerSubscriptions = []string{"2234567890123456"} }, "customerSubscriptions", "is only for Azure"},
+		{"alibaba service port ssh", validAlibabaAdopt, func(a *Adopt) { a.Services[0].Port = 22 }, "services[0].port", "SSH"},
+		{"alibaba endpoint port ssh", validAlibabaAdopt, func(a *Adopt) { a.ReverseEndpoints[0].Ports = []int{22} }, "reverseEndpoints[0].ports[0]", "SSH"},
+		{"alibaba bandwidth too low", validAlibabaAdopt, func(a *Adopt) { a.BandwidthMbps = 10 }, "bandwidthMbps", "is not a bandwidth Alibaba Cloud PrivateLink allows"},
+		{"alibaba customer region bad", validAlibabaAdopt, func(a *Adopt) { a.CustomerRegion = "Shanghai" }, "customerRegion", "is not an Alibaba Cloud region"},
+		{"alibaba customer region is the platform's", validAlibabaAdopt, func(a *Adopt) { a.CustomerRegion = "cn-hangzhou" }, "customerRegion", "is the platform's region too"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -523,6 +676,11 @@ func TestAdoptAcceptsGoodVariantsAndReportsEverything(t *testing.T) {
 	az := validAzureAdopt()
 	assert.Empty(t, az.Validate())
 	assert.Equal(t, []string{azSub1, azSub2}, az.CustomerAccounts())
+	ali := validAlibabaAdopt()
+	ali.BandwidthMbps, ali.CustomerRegion = 0, ""
+	assert.Empty(t, ali.Validate(), "bandwidthMbps and customerRegion are optional")
+	ali.ReverseEndpoints[0].Ports = []int{443}
+	assert.Empty(t, ali.Validate(), "Alibaba Cloud allows 443")
 
 	bad, err := DecodeAdopt([]byte(`{"environment": "integration", "cloud": "azure", "region": "westeurope", "customerAccount": "123",
 		"services": [{"name": "ssh", "port": 22}], "reverseEndpoints": [{"endpointId": "", "ports": []}]}`))
@@ -541,19 +699,42 @@ func TestAdoptSharesRequestRules(t *testing.T) {
 		func(r *Request) { r.Ticket = "a b" },
 		func(r *Request) { r.ProjectID = "X" },
 		func(r *Request) { r.Environment = "dev" },
-		func(r *Request) { r.Cloud = "alibaba" },
+		func(r *Request) { r.Cloud = "gcp" },
+		func(r *Request) { r.Cloud = "alicloud" },
 		func(r *Request) { r.Region = "eu_west" },
 		func(r *Request) { r.CustomerAccount = "12" },
 		func(r *Request) { r.CustomerSubscriptions = []string{"x"} },
+		func(r *Request) { r.BandwidthMbps = 200 },
+		func(r *Request) { r.CustomerRegion = "us-west-2" },
 	} {
 		r := validAWS()
 		mutate(&r)
-		a := Adopt{Company: r.Company, Ticket: r.Ticket, RequestedBy: r.RequestedBy, ProjectID: r.ProjectID, Environment: r.Environment,
-			Cloud: r.Cloud, Region: r.Region, CustomerAccount: r.CustomerAccount, CustomerSubscriptions: r.CustomerSubscriptions}
-		want := r.Validate()
-		require.NotEmpty(t, want)
-		assert.Equal(t, want, a.Validate())
+		assertAdoptSharesRequestRules(t, r)
 	}
+	for _, mutate := range []func(*Request){
+		func(r *Request) { r.Cloud = "aliyun" },
+		func(r *Request) { r.Region = "cn hangzhou" },
+		func(r *Request) { r.CustomerAccount = "123456789012" },
+		func(r *Request) { r.CustomerSubscriptions = []string{"2234567890123456"} },
+		func(r *Request) { r.BandwidthMbps = 99 },
+		func(r *Request) { r.BandwidthMbps = 50001 },
+		func(r *Request) { r.CustomerRegion = "shanghai" },
+		func(r *Request) { r.CustomerRegion = "cn-hangzhou" },
+	} {
+		r := validAlibaba()
+		mutate(&r)
+		assertAdoptSharesRequestRules(t, r)
+	}
+}
+
+func assertAdoptSharesRequestRules(t *testing.T, r Request) {
+	t.Helper()
+	a := Adopt{Company: r.Company, Ticket: r.Ticket, RequestedBy: r.RequestedBy, ProjectID: r.ProjectID, Environment: r.Environment,
+		Cloud: r.Cloud, Region: r.Region, CustomerAccount: r.CustomerAccount, CustomerSubscriptions: r.CustomerSubscriptions,
+		BandwidthMbps: r.BandwidthMbps, CustomerRegion: r.CustomerRegion}
+	want := r.Validate()
+	require.NotEmpty(t, want)
+	assert.Equal(t, want, a.Validate())
 }
 
 func FuzzDecodeValidateChange(f *testing.F) {
@@ -562,9 +743,15 @@ func FuzzDecodeValidateChange(f *testing.F) {
 	f.Add([]byte(`{"addServices":[{"port":-1}],"removePorts":[0,0],"addCustomerServices":[{"service":"","ports":null}],"removeCustomerServices":[""]}`), "aws")
 	f.Add([]byte(`{"addCustomerServices":[{"service":"com.amazonaws.vpce..vpce-svc-","ports":[22]}]}`), "")
 	f.Add([]byte(`null`), "gcp")
+	f.Add([]byte(`{"requestedBy":"a","reason":"b","replaceCustomerAccount":" 2234567890123456 ","addCustomerServices":[{"service":"COM.ALIYUNCS.PRIVATELINK.CN-SHANGHAI.EPSRV-X","ports":[443]}]}`), "alibaba")
+	f.Add([]byte(`{"cloud":"alibaba","region":"cn-hangzhou","customerAccount":"1234567890123456","bandwidthMbps":99,"customerRegion":"cn-hangzhou"}`), "alibaba")
 	f.Fuzz(func(t *testing.T, data []byte, cloud string) {
 		link := awsLink()
-		if cloud != "aws" {
+		switch cloud {
+		case "aws":
+		case "alibaba":
+			link = alibabaCrossRegionLink()
+		default:
 			link = azureLink()
 			link.Cloud = cloud
 		}

@@ -20,8 +20,9 @@ import (
 
 // Clouds, environments and connection types a request may name.
 const (
-	CloudAWS   = "aws"
-	CloudAzure = "azure"
+	CloudAWS     = "aws"
+	CloudAzure   = "azure"
+	CloudAlibaba = "alibaba"
 
 	EnvProduction = "production"
 	EnvStaging    = "staging"
@@ -48,6 +49,13 @@ type Request struct {
 	Services                []Service `json:"services"`
 	CustomerEndpointService string    `json:"customerEndpointService,omitempty"`
 	CustomerServicePorts    []int     `json:"customerServicePorts,omitempty"`
+	// BandwidthMbps limits each accepted customer connection (Alibaba
+	// Cloud only: EnableVpcEndpointConnection's Bandwidth); 0 is the
+	// service's default.
+	BandwidthMbps int `json:"bandwidthMbps,omitempty"`
+	// CustomerRegion is the region the customer's account connects from
+	// when it is not Region (Alibaba Cloud cross-region access only).
+	CustomerRegion string `json:"customerRegion,omitempty"`
 }
 
 // Service is one platform service the customer reaches over the link.
@@ -85,7 +93,8 @@ func (r Request) Ports() []int {
 	return ports
 }
 
-// CustomerAccounts is every customer account or subscription to allow.
+// CustomerAccounts is every customer account or subscription to allow:
+// the AWS account, the Azure subscriptions or the Alibaba Cloud UID.
 func (r Request) CustomerAccounts() []string {
 	out := []string{r.CustomerAccount}
 	for _, s := range r.CustomerSubscriptions {
@@ -220,10 +229,8 @@ func (r Request) Normalize() Request {
 		}
 		r.Services = svcs
 	}
-	r.CustomerEndpointService = strings.TrimSpace(r.CustomerEndpointService)
-	if r.Cloud == CloudAWS {
-		r.CustomerEndpointService = strings.ToLower(r.CustomerEndpointService)
-	}
+	r.CustomerEndpointService = normalizeCustomerService(r.Cloud, r.CustomerEndpointService)
+	r.CustomerRegion = strings.ToLower(strings.TrimSpace(r.CustomerRegion))
 	return r
 }
 
@@ -235,6 +242,9 @@ func normalizeAccount(cloud, s string) string {
 		return strings.ReplaceAll(s, "-", "")
 	case CloudAzure:
 		return strings.ToLower(s)
+	case CloudAlibaba:
+		// UIDs are digits; trimmed is all they need.
+		return s
 	}
 	return s
 }

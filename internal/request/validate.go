@@ -3,6 +3,7 @@ package request
 import (
 	"fmt"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -21,11 +22,29 @@ var (
 	azureServiceIDRe = regexp.MustCompile(`(?i)^/subscriptions/([0-9a-f-]{36})/resourcegroups/[-\w._()]{1,90}/providers/microsoft\.network/privatelinkservices/[a-z0-9][-\w.]{0,78}[\w]$`)
 	// <name>.<guid>.<region>.azure.privatelinkservice
 	azureAliasRe = regexp.MustCompile(`(?i)^[a-z0-9][-\w.]{0,79}\.[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\.([a-z0-9]+)\.azure\.privatelinkservice$`)
+	// Alibaba Cloud region IDs: cn-hangzhou, ap-southeast-1, eu-central-1,
+	// cn-shanghai-finance-1, cn-north-2-gov-1: a short area code, then
+	// lowercase words and numbers joined by dashes.
+	alibabaRegionRe = regexp.MustCompile(`^[a-z]{2,3}-[a-z]+[0-9]*(-[a-z0-9]+){0,3}$`)
+	// Alibaba Cloud account UIDs are 16 digits.
+	alibabaAccountRe = regexp.MustCompile(`^[0-9]{16}$`)
+	// com.aliyuncs.privatelink.<region>.epsrv-<id>
+	alibabaServiceRe = regexp.MustCompile(`^com\.aliyuncs\.privatelink\.([a-z0-9-]+)\.epsrv-[a-z0-9]{8,32}$`)
 )
 
 const (
 	portSSH   = 22
 	portHTTPS = 443
+
+	// The bandwidth an Alibaba Cloud connection may be limited to, in
+	// Mbps: the widest range, an NLB service's. ALB (100-25000) and CLB
+	// (100-10240) services allow less; the provider checks the service's
+	// own range when it accepts a connection.
+	minBandwidthMbps = 100
+	maxBandwidthMbps = 50000
+
+	alibabaRegionExamples = "cn-hangzhou, cn-shanghai, ap-southeast-1 or eu-central-1"
+	alibabaServiceExample = "com.aliyuncs.privatelink.cn-hangzhou.epsrv-bp1gvcvqgxlnq7hm7u2p"
 )
 
 // Validate checks every rule that needs nothing but the request itself and
@@ -65,7 +84,45 @@ func (r Request) Validate() Errors {
 	default:
 		es.add("connectionType", r.ConnectionType, "is not a connection type", `use "unidirectional", "bidirectional" or "outbound"`)
 	}
+	if cloudOK {
+		r.validateCrossRegion(&es)
+		r.validateBandwidth(&es)
+	}
 	return es
+}
+
+// validateCrossRegion checks customerRegion: Alibaba Cloud only, an
+// Alibaba region and not the platform's own.
+func (r Request) validateCrossRegion(es *Errors) {
+	const field = "customerRegion"
+	v := r.CustomerRegion
+	switch {
+	case v == "":
+	case r.Cloud != CloudAlibaba:
+		es.add(field, v, "is only for Alibaba Cloud", "remove it; on "+cloudName(r.Cloud)+" the customer connects from the platform's region")
+	case !alibabaRegionRe.MatchString(v):
+		es.add(field, v, "is not an Alibaba Cloud region", "use the region ID the customer connects from, such as "+alibabaRegionExamples+", or remove it if the customer is in the platform's region")
+	case v == r.Region:
+		es.add(field, v, "is the platform's region too", "remove it: the customer is in the platform's region")
+	}
+}
+
+// validateBandwidth checks bandwidthMbps: Alibaba Cloud only, for links
+// the customer connects over, within what an Alibaba endpoint service
+// allows.
+func (r Request) validateBandwidth(es *Errors) {
+	const field = "bandwidthMbps"
+	v := r.BandwidthMbps
+	switch {
+	case v == 0:
+	case r.Cloud != CloudAlibaba:
+		es.add(field, strconv.Itoa(v), "is only for Alibaba Cloud", "remove it; "+cloudName(r.Cloud)+" does not limit a connection's bandwidth")
+	case r.ConnectionType == Outbound:
+		es.add(field, strconv.Itoa(v), "is not used by an outbound link: nothing of the customer's connects to the platform", "remove it; it limits the customer's connections to the platform's service")
+	case v < minBandwidthMbps || v > maxBandwidthMbps:
+		es.add(field, strconv.Itoa(v), fmt.Sprintf("is not a bandwidth Alibaba Cloud PrivateLink allows (%d to %d Mbps)", minBandwidthMbps, maxBandwidthMbps),
+			fmt.Sprintf("use %d to %d Mbps (an NLB service's range; an ALB service allows 100-25000 and a CLB service 100-10240, checked when the connection is accepted), or remove it for the service's default", minBandwidthMbps, maxBandwidthMbps))
+	}
 }
 
 // validateLink checks what names a link and its customer: company, ticket,
@@ -117,35 +174,50 @@ func checkRequester(es *Errors, v, what string) {
 
 func (r Request) validateCloud(es *Errors) bool {
 	switch r.Cloud {
-	case CloudAWS, CloudAzure:
+	case CloudAWS, CloudAzure, CloudAlibaba:
 		return true
 	case "":
-		es.add("cloud", "", "is required", `set "aws" or "azure", the cloud of the platform environment`)
-	case "alibaba", "alicloud", "aliyun":
-		es.add("cloud", r.Cloud, "is not supported yet", `Alibaba Cloud PrivateLink is planned; use "aws" or "azure"`)
+		es.add("cloud", "", "is required", `set "aws", "azure" or "alibaba", the cloud of the platform environment`)
+	case "alicloud", "aliyun":
+		es.add("cloud", r.Cloud, "is not the name Linkwright uses for Alibaba Cloud", `write "alibaba"; the cloud is part of the link's workflow ID (privatelink/<projectId>/<environment>/alibaba)`)
 	default:
-		es.add("cloud", r.Cloud, "is not a supported cloud", `use "aws" or "azure"`)
+		es.add("cloud", r.Cloud, "is not a supported cloud", `use "aws", "azure" or "alibaba"`)
 	}
 	return false
+}
+
+// cloudName is the cloud as people write it: AWS, Azure, Alibaba Cloud.
+func cloudName(cloud string) string {
+	switch cloud {
+	case CloudAWS:
+		return "AWS"
+	case CloudAzure:
+		return "Azure"
+	case CloudAlibaba:
+		return "Alibaba Cloud"
+	}
+	return orExample(cloud, "this cloud")
 }
 
 func (r Request) validateRegion(es *Errors) {
 	switch {
 	case r.Region == "":
-		es.add("region", "", "is required", "set the cloud region of the platform environment, e.g. us-east-1 or westeurope")
+		es.add("region", "", "is required", "set the cloud region of the platform environment, e.g. us-east-1, westeurope or cn-hangzhou")
 	case r.Cloud == CloudAWS && !awsRegionRe.MatchString(r.Region):
 		es.add("region", r.Region, "is not an AWS region", "use a region code such as us-east-1 or eu-west-1")
 	case r.Cloud == CloudAzure && !azureRegionRe.MatchString(r.Region):
 		es.add("region", r.Region, "is not an Azure region", "use a region name such as westeurope or eastus2, without spaces")
+	case r.Cloud == CloudAlibaba && !alibabaRegionRe.MatchString(r.Region):
+		es.add("region", r.Region, "is not an Alibaba Cloud region", "use a region ID such as "+alibabaRegionExamples+", in lower case and without spaces")
 	}
 }
 
 func (r Request) validateAccounts(es *Errors) {
 	checkAccount(es, r.Cloud, "customerAccount", r.CustomerAccount)
 	switch r.Cloud {
-	case CloudAWS:
+	case CloudAWS, CloudAlibaba:
 		if len(r.CustomerSubscriptions) > 0 {
-			es.add("customerSubscriptions", strings.Join(r.CustomerSubscriptions, ","), "is only for Azure", "remove it; on AWS the link is for one account")
+			es.add("customerSubscriptions", strings.Join(r.CustomerSubscriptions, ","), "is only for Azure", "remove it; on "+cloudName(r.Cloud)+" the link is for one account")
 		}
 	case CloudAzure:
 		checkSubscriptions(es, "customerSubscriptions", r.CustomerSubscriptions)
@@ -153,7 +225,8 @@ func (r Request) validateAccounts(es *Errors) {
 }
 
 // checkAccount checks one customer account of cloud, normalised: a
-// 12-digit AWS account ID, or an Azure subscription ID (a GUID).
+// 12-digit AWS account ID, an Azure subscription ID (a GUID) or a 16-digit
+// Alibaba Cloud account UID.
 func checkAccount(es *Errors, cloud, field, v string) {
 	switch cloud {
 	case CloudAWS:
@@ -169,6 +242,14 @@ func checkAccount(es *Errors, cloud, field, v string) {
 			es.add(field, "", "is required", "set the customer's Azure subscription ID (a GUID)")
 		case !guidRe.MatchString(v):
 			es.add(field, v, "is not an Azure subscription ID", "use the subscription GUID, e.g. 00000000-1111-2222-3333-444444444444")
+		}
+	case CloudAlibaba:
+		const where = "the console shows it as Account ID under the account's Security Settings (or in the profile menu)"
+		switch {
+		case v == "":
+			es.add(field, "", "is required", "set the customer's 16-digit Alibaba Cloud account ID (UID); "+where)
+		case !alibabaAccountRe.MatchString(v):
+			es.add(field, v, "is not an Alibaba Cloud account ID", "use the customer's 16-digit account UID, e.g. 1234567890123456; "+where)
 		}
 	}
 }
@@ -202,7 +283,8 @@ func (r Request) validatePorts(es *Errors, field string, ports []int) {
 }
 
 // checkPorts checks ports for a link on cloud: each a TCP port, never SSH,
-// never HTTPS on Azure, each once. field names the i-th port.
+// never HTTPS on Azure (AWS and Alibaba Cloud carry it), each once. field
+// names the i-th port.
 func checkPorts(es *Errors, cloud string, ports []int, field func(i int) string) {
 	seen := map[int]bool{}
 	for i, p := range ports {
@@ -254,21 +336,35 @@ func (r Request) validateCustomerService(es *Errors) {
 	const field = "customerEndpointService"
 	v := r.CustomerEndpointService
 	if v == "" {
-		fix := "set the customer's endpoint service name, e.g. com.amazonaws.vpce." + orExample(r.Region, "us-east-1") + ".vpce-svc-0123456789abcdef0"
+		fix := "set the customer's endpoint service name, e.g. " + customerServiceExample(r.Cloud, r.Region)
 		if r.Cloud == CloudAzure {
 			fix = "set the customer's Private Link service resource ID or alias"
 		}
 		es.add(field, "", "is required for "+article(r.ConnectionType)+" link", fix)
 		return
 	}
-	checkCustomerService(es, r.Cloud, r.Region, field, v)
+	checkCustomerService(es, r.Cloud, r.Region, r.CustomerRegion, field, v)
+}
+
+// customerServiceExample is an example endpoint service name on cloud (AWS
+// or Alibaba Cloud) in region.
+func customerServiceExample(cloud, region string) string {
+	if cloud == CloudAlibaba {
+		if alibabaRegionRe.MatchString(region) {
+			return strings.Replace(alibabaServiceExample, "cn-hangzhou", region, 1)
+		}
+		return alibabaServiceExample
+	}
+	return "com.amazonaws.vpce." + orExample(region, "us-east-1") + ".vpce-svc-0123456789abcdef0"
 }
 
 // checkCustomerService checks a customer endpoint service named for a link
 // on cloud in region, normalised and not empty: an AWS endpoint service
-// name in the region, or an Azure Private Link service resource ID or alias
-// (an alias in the region).
-func checkCustomerService(es *Errors, cloud, region, field, v string) {
+// name in the region, an Azure Private Link service resource ID or alias
+// (an alias in the region), or an Alibaba Cloud endpoint service name in
+// the region or in customerRegion, the region the customer connects from
+// ("" when it is region).
+func checkCustomerService(es *Errors, cloud, region, customerRegion, field, v string) {
 	switch cloud {
 	case CloudAWS:
 		m := awsServiceRe.FindStringSubmatch(v)
@@ -287,6 +383,20 @@ func checkCustomerService(es *Errors, cloud, region, field, v string) {
 		} else if azureRegionRe.MatchString(region) && !strings.EqualFold(m[1], region) {
 			es.add(field, v, "is in region "+strings.ToLower(m[1])+", not "+region, "the customer's service must be in the platform's region")
 		}
+	case CloudAlibaba:
+		m := alibabaServiceRe.FindStringSubmatch(v)
+		switch {
+		case m == nil || !alibabaRegionRe.MatchString(m[1]):
+			es.add(field, v, "is not an Alibaba Cloud endpoint service name",
+				"use the name the customer's PrivateLink console shows: com.aliyuncs.privatelink.<region>.epsrv-<id>, e.g. "+alibabaServiceExample)
+		case !alibabaRegionRe.MatchString(region) || m[1] == region:
+		case customerRegion == "" || customerRegion == region || !alibabaRegionRe.MatchString(customerRegion):
+			es.add(field, v, "is in region "+m[1]+", not "+region,
+				"the customer's endpoint service must be in the platform's region, or in customerRegion when the customer connects from another region; ask for a service in "+region)
+		case m[1] != customerRegion:
+			es.add(field, v, "is in region "+m[1]+", neither the platform's region "+region+" nor the customer's region "+customerRegion,
+				"ask for a service in "+region+" or "+customerRegion)
+		}
 	}
 }
 
@@ -295,13 +405,19 @@ type Platform struct {
 	Cloud  string
 	Region string
 	Plan   string
+	// Regions are the other regions the platform's endpoint service
+	// accepts connections from (Alibaba Cloud's supported regions for
+	// cross-region access); empty when only its own region may connect.
+	Regions []string
 }
 
 // PlanPro is the only plan that may use PrivateLink.
 const PlanPro = "pro"
 
 // CheckPlatform checks the request against its platform environment: Pro
-// plan only, and the customer on the same cloud and in the same region.
+// plan only, the customer on the same cloud and in the same region, and a
+// customerRegion (Alibaba Cloud cross-region access) among the regions
+// the platform's endpoint service accepts connections from.
 func (r Request) CheckPlatform(p Platform) Errors {
 	var es Errors
 	if !strings.EqualFold(p.Plan, PlanPro) {
@@ -312,6 +428,11 @@ func (r Request) CheckPlatform(p Platform) Errors {
 	}
 	if p.Region != "" && p.Region != r.Region {
 		es.add("region", r.Region, "does not match the platform environment, which runs in "+p.Region, "PrivateLink does not cross regions here: the customer must connect from "+p.Region)
+	}
+	if c := r.CustomerRegion; c != "" && !r.Outbound() && !slices.ContainsFunc(p.Regions, func(s string) bool { return strings.EqualFold(strings.TrimSpace(s), c) }) {
+		es.add("customerRegion", c, "is not a region the platform's endpoint service accepts connections from",
+			"the service accepts connections from these other regions: "+orExample(strings.Join(p.Regions, ", "), "none")+
+				"; ask the platform team to add "+c+" to the service's supported regions, or have the customer connect from "+orExample(p.Region, r.Region))
 	}
 	return es
 }
