@@ -15,6 +15,7 @@ import (
 
 	"github.com/linkwright/linkwright/activities"
 	"github.com/linkwright/linkwright/internal/cloud"
+	"github.com/linkwright/linkwright/internal/cloud/alibaba"
 	"github.com/linkwright/linkwright/internal/cloud/aws"
 	"github.com/linkwright/linkwright/internal/cloud/azure"
 	"github.com/linkwright/linkwright/internal/cloud/sim"
@@ -64,6 +65,18 @@ func NewWorker(c client.Client, cfg config.Config, log *zap.Logger, opts ...Opti
 			return nil, nil, err
 		}
 		p, err := azure.New(azOpts)
+		if err != nil {
+			cancel()
+			return nil, nil, err
+		}
+		provider, prober = p, probe.New()
+	case cfg.Cloud == "alibaba":
+		aliOpts, err := alibaba.ParseOptions(cfg.Alibaba)
+		if err != nil {
+			cancel()
+			return nil, nil, err
+		}
+		p, err := alibaba.New(aliOpts)
 		if err != nil {
 			cancel()
 			return nil, nil, err

@@ -84,6 +84,16 @@ type Provider interface {
 	Inventory(ctx context.Context, ref EnvRef, services []string) (Inventory, error)
 }
 
+// BandwidthAccepter is implemented by clouds that cap a connection's
+// bandwidth when it is accepted (Alibaba: EnableVpcEndpointConnection's
+// Bandwidth, in Mbps). A provider that does not implement it cannot take a
+// request with a bandwidth.
+type BandwidthAccepter interface {
+	// AcceptConnectionsWithBandwidth is AcceptConnections with each
+	// accepted connection limited to mbps (0: the service's default).
+	AcceptConnectionsWithBandwidth(ctx context.Context, ref EnvRef, ids []string, mbps int) error
+}
+
 // Inventory is what exists in the cloud for one link.
 type Inventory struct {
 	ServiceState
@@ -119,6 +129,14 @@ type Environment struct {
 	// Principal is the platform identity customers allow on their services,
 	// e.g. arn:aws:iam::<platform-account>:root.
 	Principal string `json:"principal"`
+	// AutoAccept is true when the cloud accepts connections to the
+	// service without a decision (Alibaba AutoAcceptEnabled): the accept
+	// gate then records that the service accepted, and nobody approves.
+	AutoAccept bool `json:"autoAccept,omitempty"`
+	// Regions are the other regions customers may connect from
+	// (Alibaba's cross-region access); empty where only the service's own
+	// region may.
+	Regions []string `json:"regions,omitempty"`
 }
 
 // ServiceState is what the platform's endpoint service allows.

@@ -73,6 +73,47 @@ func AzureState(s string) State {
 	return StateUnknown
 }
 
+// AlibabaState maps an Alibaba Cloud PrivateLink endpoint connection
+// status. Pending waits for the service owner; Connecting is accepted but
+// not yet usable; Disconnecting and Disconnected are a connection the
+// service owner closed (DisableVpcEndpointConnection: a rejection, in
+// the words of the other clouds); ServiceDeleted is gone.
+func AlibabaState(s string) State {
+	switch strings.ToLower(s) {
+	case "pending":
+		return StatePendingAcceptance
+	case "connecting":
+		return StateProvisioning
+	case "connected":
+		return StateAvailable
+	case "disconnecting", "disconnected":
+		return StateRejected
+	case "deleting":
+		return StateDeleting
+	case "servicedeleted", "deleted":
+		return StateDeleted
+	}
+	return StateUnknown
+}
+
+// AlibabaEndpointState maps the status of an Alibaba endpoint (the
+// consumer side) and of its connection: an endpoint being deleted says so
+// whatever its connection, and a connected endpoint is available only once
+// the endpoint itself is Active.
+func AlibabaEndpointState(endpointStatus, connectionStatus string) State {
+	switch strings.ToLower(endpointStatus) {
+	case "deleting":
+		return StateDeleting
+	case "deleted":
+		return StateDeleted
+	}
+	st := AlibabaState(connectionStatus)
+	if st == StateAvailable && !strings.EqualFold(endpointStatus, "active") {
+		return StateProvisioning
+	}
+	return st
+}
+
 var awsRootPrincipal = regexp.MustCompile(`^arn:aws:iam::([0-9]{12}):root$`)
 
 // AWSAccount maps an allowed principal of an endpoint service onto the

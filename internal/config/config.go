@@ -24,12 +24,16 @@ import (
 type Config struct {
 	// StateDir holds the simulated cloud and the file tracker's tickets.
 	StateDir string `json:"stateDir"`
-	// Cloud selects the cloud provider: "sim" (default), "aws" or "azure".
+	// Cloud selects the cloud provider: "sim" (default), "aws", "azure" or "alibaba".
 	Cloud string `json:"cloud"`
 	// AWS configures the AWS provider (cloud "aws"); see the README.
 	AWS json.RawMessage `json:"aws,omitempty"`
 	// Azure configures the Azure provider (cloud "azure"); see the README.
 	Azure json.RawMessage `json:"azure,omitempty"`
+	// Alibaba configures the Alibaba Cloud provider (cloud "alibaba"); see
+	// the README. Its credentials come from the SDK's environment
+	// variables, never from this file.
+	Alibaba json.RawMessage `json:"alibaba,omitempty"`
 	// Tracker selects the ticket tracker: "file" (default), "zendesk",
 	// "jira", "servicenow" or "github".
 	Tracker string `json:"tracker"`
@@ -338,11 +342,11 @@ func (c *Config) finish() error {
 		p.WebUI = strings.TrimRight(c.UIURL, "/") + "/namespaces/" + c.Namespace
 	}
 	switch c.Cloud {
-	case "sim", "aws", "azure":
+	case "sim", "aws", "azure", "alibaba":
 	case "":
 		c.Cloud = "sim"
 	default:
-		return fmt.Errorf("cloud %q is not available in this build: use \"sim\", \"aws\" or \"azure\"", c.Cloud)
+		return fmt.Errorf("cloud %q is not available in this build: use \"sim\", \"aws\", \"azure\" or \"alibaba\"", c.Cloud)
 	}
 	switch c.Tracker {
 	case "file", "zendesk", "jira", "servicenow", "github":

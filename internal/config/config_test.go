@@ -61,7 +61,7 @@ func TestParseErrors(t *testing.T) {
 	c = Default()
 	assert.ErrorContains(t, Parse([]byte(`{"policy": {"Approvers": ["a@x"]}}`), &c), `field "policy.Approvers": did you mean "approvers"?`)
 	c = Default()
-	assert.ErrorContains(t, Parse([]byte(`{"cloud": "gcp"}`), &c), `cloud "gcp" is not available in this build: use "sim", "aws" or "azure"`)
+	assert.ErrorContains(t, Parse([]byte(`{"cloud": "gcp"}`), &c), `cloud "gcp" is not available in this build: use "sim", "aws", "azure" or "alibaba"`)
 	c = Default()
 	assert.ErrorContains(t, Parse([]byte(`{"tracker": "trello"}`), &c), `tracker "trello" is not available: use "file", "zendesk", "jira", "servicenow" or "github"`)
 	c = Default()
