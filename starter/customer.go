@@ -58,7 +58,9 @@ func cmdCustomer(ctx context.Context, args []string, out io.Writer) error {
 	file := fs.String("f", "", "the request file naming the customer")
 	portsFlag := fs.String("ports", "", "ports the customer's service answers on (grant), e.g. 5432,6379")
 	port := fs.Int("port", 0, "the port (break-port, repair-port)")
-	zonesFlag := fs.String("zones", "", "grant, zones: the availability zones of the customer's service, in the customer's naming, e.g. us-east-1a,us-east-1b")
+	zonesFlag := fs.String("zones", "", "grant, zones: the availability zones of the customer's service, in the customer's naming, e.g. us-east-1a,us-east-1b (Alibaba Cloud: zone IDs, e.g. cn-hangzhou-h,cn-hangzhou-i)")
+	regionFlag := fs.String("region", "", "connect (Alibaba Cloud, simulated cloud): the region the customer's endpoint is in, when not the platform service's; the service must take consumers from it")
+	regionsFlag := fs.String("regions", "", "grant (Alibaba Cloud, simulated cloud): the other regions the customer's service takes consumers from, e.g. cn-hangzhou, when the platform is in another region than the service")
 	id := fs.String("id", "", "delete-endpoint: the endpoint to delete (default: every one of the customer's to the platform service)")
 	ok := fs.Bool("ok", true, "verify: whether the link works")
 	detail := fs.String("detail", "", "verify: what the customer saw")
@@ -95,6 +97,18 @@ func cmdCustomer(ctx context.Context, args []string, out io.Writer) error {
 	if simSide == nil && (action == "break-port" || action == "repair-port" || action == "show") {
 		return fmt.Errorf("customer %s works on the simulated cloud only", action)
 	}
+	if *regionFlag != "" && action != "connect" {
+		return usageError("--region is for customer connect")
+	}
+	if *regionsFlag != "" && action != "grant" {
+		return usageError("--regions is for customer grant")
+	}
+	if (*regionFlag != "" || *regionsFlag != "") && simSide == nil {
+		return fmt.Errorf("--region and --regions work on the simulated cloud only")
+	}
+	if *regionFlag != "" {
+		simSide.cu = simSide.cu.InRegion(*regionFlag)
+	}
 	switch action {
 	case "connect":
 		return cu.connect(ctx)
@@ -103,7 +117,17 @@ func cmdCustomer(ctx context.Context, args []string, out io.Writer) error {
 		if err != nil {
 			return err
 		}
-		return cu.grant(ctx, ports, splitList(*zonesFlag))
+		var regions func(service string) error
+		if list := splitList(*regionsFlag); len(list) > 0 {
+			regions = func(service string) error {
+				if err := simSide.cu.SetSupportedRegions(service, list); err != nil {
+					return err
+				}
+				fmt.Fprintf(out, "Customer %s's %s takes consumers from %s too.\n", req.CustomerAccount, service, strings.Join(list, ", "))
+				return nil
+			}
+		}
+		return cu.grant(ctx, ports, splitList(*zonesFlag), regions)
 	case "zones":
 		if *zonesFlag == "" {
 			return usageError("customer zones needs --zones NAME,NAME (the customer's zone names; `customer show` lists them)")
@@ -158,12 +182,19 @@ func (c customerActs) connect(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("as customer %s: %w", c.req.CustomerAccount, err)
 	}
-	fmt.Fprintf(c.out, "Customer %s created endpoint %s to %s (%s).\n", c.req.CustomerAccount, ep.ID, env.ServiceName, ep.State)
+	from := ""
+	if s, ok := c.side.(*simCustomer); ok && s.cu.Region != "" && s.cu.Region != env.Region {
+		from = " from " + s.cu.Region
+	}
+	fmt.Fprintf(c.out, "Customer %s created endpoint %s to %s%s (%s).\n", c.req.CustomerAccount, ep.ID, env.ServiceName, from, ep.State)
 	return c.tell(ctx, workflows.SignalCustomerEndpointCreated, workflows.CustomerEvent{Detail: ep.ID},
 		"We created endpoint "+ep.ID+" to your service.")
 }
 
-func (c customerActs) grant(ctx context.Context, ports []int, zones []string) error {
+// grant allows the platform on the customer's service (creating it on the
+// simulated cloud), puts it in the zones named, if any, and runs regions,
+// if any, which sets the other regions it takes consumers from.
+func (c customerActs) grant(ctx context.Context, ports []int, zones []string, regions func(service string) error) error {
 	if c.req.CustomerEndpointService == "" {
 		return usageError("the request has no customerEndpointService: grant is for bidirectional and outbound links")
 	}
@@ -173,6 +204,11 @@ func (c customerActs) grant(ctx context.Context, ports []int, zones []string) er
 	}
 	if err := c.side.grant(c.req.CustomerEndpointService, env.Principal, ports); err != nil {
 		return err
+	}
+	if regions != nil {
+		if err := regions(c.req.CustomerEndpointService); err != nil {
+			return err
+		}
 	}
 	if len(zones) > 0 {
 		if err := c.side.setZones(c.req.CustomerEndpointService, zones); err != nil {
@@ -349,11 +385,21 @@ func (c customerActs) show(s *simCustomer) error {
 		fmt.Fprintf(c.out, "Customer %s has no endpoints.\n", c.req.CustomerAccount)
 	}
 	for _, ep := range eps {
-		if ep.Platform {
-			fmt.Fprintf(c.out, "%s  the platform's, into your %s  %s  %s (%s)\n", ep.ID, ep.Service, ep.State, ep.DNSName, strings.Join(ep.IPs, ", "))
-		} else {
-			fmt.Fprintf(c.out, "%s  yours, to %s  %s\n", ep.ID, ep.Service, ep.State)
+		var extra string
+		if ep.Region != "" && ep.Region != c.req.Region && c.req.Region != "" {
+			extra += "  in " + ep.Region
 		}
+		if ep.Bandwidth > 0 {
+			extra += fmt.Sprintf("  bandwidth %d Mbps", ep.Bandwidth)
+		}
+		if ep.Platform {
+			fmt.Fprintf(c.out, "%s  the platform's, into your %s  %s  %s (%s)%s\n", ep.ID, ep.Service, ep.State, ep.DNSName, strings.Join(ep.IPs, ", "), extra)
+		} else {
+			fmt.Fprintf(c.out, "%s  yours, to %s  %s%s\n", ep.ID, ep.Service, ep.State, extra)
+		}
+	}
+	if c.req.Cloud == "alibaba" {
+		return c.showAlibaba(s)
 	}
 	if names := s.cu.ZoneNames(c.req.Region); len(names) > 0 {
 		keys := slices.Sorted(maps.Keys(names))
@@ -422,4 +468,35 @@ func (c customerActs) ticketKey(ctx context.Context, cl interface {
 		return c.req.Ticket, nil
 	}
 	return "", fmt.Errorf("cannot find the ticket of %s: %w", id, last)
+}
+
+// showAlibaba lists what an Alibaba Cloud customer sees of zones and of
+// their own service: zone IDs, which every account shares.
+func (c customerActs) showAlibaba(s *simCustomer) error {
+	if svc := c.req.CustomerEndpointService; svc != "" {
+		info, err := s.cu.Service(svc)
+		switch {
+		case err == nil:
+			fmt.Fprintf(c.out, "Your service %s is offered in zones %s; it takes consumers from %s.\n", svc, strings.Join(info.Zones, ", "),
+				strings.Join(append([]string{c.serviceRegion(svc)}, info.Regions...), ", "))
+		case cloud.IsNotFound(err):
+			fmt.Fprintf(c.out, "Your service %s does not exist yet: customer grant creates it.\n", svc)
+		default:
+			return err
+		}
+	}
+	if zones := sim.AlibabaZones(c.req.Region); len(zones) > 0 {
+		fmt.Fprintf(c.out, "Zones in %s (zone IDs, the same in every account): %s\n", c.req.Region, strings.Join(zones, ", "))
+	}
+	return nil
+}
+
+// serviceRegion is the region in an Alibaba Cloud service name
+// (com.aliyuncs.privatelink.<region>.epsrv-…), else the request's.
+func (c customerActs) serviceRegion(name string) string {
+	parts := strings.Split(name, ".")
+	if len(parts) == 5 && strings.HasPrefix(parts[4], "epsrv-") {
+		return parts[3]
+	}
+	return c.req.Region
 }

@@ -43,8 +43,10 @@ The live link (after its enablement, or adopted):
   adopt     manage a link built by hand: Linkwright reads the cloud, an approver confirms (gate adopt)
 
 Customer actions (act as the customer named in the request, then tell the workflow):
-  connect       create an endpoint to the platform's service
-  grant         allow the platform on the customer's endpoint service [--ports 5432]
+  connect       create an endpoint to the platform's service [--region R: from another region, Alibaba Cloud]
+  grant         allow the platform on the customer's endpoint service [--ports 5432] [--zones A,B]
+                [--regions R: the other regions it takes consumers from, Alibaba Cloud]
+  zones         put the customer's service in the zones named (--zones A,B; Alibaba Cloud: zone IDs)
   accept        accept the platform's endpoint into the customer's service
   reject        reject it
   break-port    make a port of the platform's endpoint refuse (--port N)

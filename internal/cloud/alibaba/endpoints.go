@@ -83,7 +83,8 @@ func (p *Provider) platformZones() []string {
 // Zones implements cloud.Provider. Alibaba zone IDs (cn-hangzhou-h) are
 // the same in every account, so they compare as they are. A service in
 // another region (cross-region access) is reached from any zone of the
-// platform's region: no zone check applies, and the answer says Regional.
+// platform's region, so it counts as offered in all of the platform's:
+// nothing is missing.
 func (p *Provider) Zones(ctx context.Context, ref cloud.EnvRef, service string) (cloud.Zones, error) {
 	z := cloud.Zones{Platform: p.platformZones()}
 	if service == "" {
@@ -101,7 +102,10 @@ func (p *Provider) Zones(ctx context.Context, ref cloud.EnvRef, service string) 
 		return cloud.Zones{}, cloud.Errorf(cloud.NotFound, "Zones", "endpoint service %s is not visible to the platform's account %s: the customer has not whitelisted it yet, or the service does not exist", service, p.opts.AccountID)
 	}
 	if region != ref.Region {
-		return cloud.Zones{Regional: true}, nil
+		// Reached across regions, the service serves an endpoint in any
+		// zone of the platform's region: offered in all of the platform's.
+		z.Service = slices.Clone(z.Platform)
+		return z, nil
 	}
 	z.Service = slices.Clone(svc.Zones)
 	slices.Sort(z.Service)

@@ -12,13 +12,26 @@ import (
 // does in their own account during an enablement.
 type Customer struct {
 	c       *Cloud
-	Cloud   string // "aws" or "azure"
-	Account string // AWS account ID or Azure subscription ID
+	Cloud   string // "aws", "azure" or "alibaba"
+	Account string // AWS account ID, Azure subscription ID or Alibaba Cloud UID
+	// Region is where the customer's endpoints go; empty is the region of
+	// the service they connect to. Only Alibaba Cloud services take
+	// consumers from other regions (those they list): see InRegion.
+	Region string
 }
 
 // Customer acts as the given customer account.
 func (c *Cloud) Customer(cloudName, account string) Customer {
 	return Customer{c: c, Cloud: cloudName, Account: normalizeAccount(cloudName, account)}
+}
+
+// InRegion acts as the same customer from region: the endpoints it
+// creates are in that region, which the service connected to must take
+// consumers from (Alibaba Cloud cross-region access). Empty is the
+// service's own region.
+func (cu Customer) InRegion(region string) Customer {
+	cu.Region = key(region)
+	return cu
 }
 
 func normalizeAccount(cloudName, a string) string {
@@ -29,7 +42,11 @@ func normalizeAccount(cloudName, a string) string {
 }
 
 // CreateEndpoint asks to connect to a (platform) service. It fails unless
-// the service has allowed this account.
+// the service has allowed this account, and, when the customer acts from
+// another region than the service's (InRegion), unless the service takes
+// consumers from there. A service that accepts connections without a
+// decision (Alibaba AutoAcceptEnabled: the environment's AutoAccept) has
+// the connection accepted at once: it settles to available as any other.
 func (cu Customer) CreateEndpoint(serviceName string) (cloud.Endpoint, error) {
 	var out cloud.Endpoint
 	err := cu.c.update(func(st *state) error {
@@ -40,13 +57,30 @@ func (cu Customer) CreateEndpoint(serviceName string) (cloud.Endpoint, error) {
 		if !slices.Contains(svc.Allowed, customerPrincipal(cu.Cloud, cu.Account)) {
 			return cloud.Errorf(cloud.AccessDenied, "CreateEndpoint", "account %s is not allowed on service %s", cu.Account, serviceName)
 		}
-		region := ""
+		var env *environment
 		for _, e := range st.Environments {
 			if key(e.ServiceName) == key(svc.Name) {
-				region = e.Region
+				env = e
 			}
 		}
-		out = st.newEndpoint(cu.Cloud, region, cu.Account, svc, cu.c.Now()).public()
+		home, regions := "", svc.Regions
+		if env != nil {
+			home, regions = env.Region, env.Regions
+		} else if r, _, ok := alibabaService(svc.Name); ok {
+			home = r
+		}
+		region := home
+		if cu.Region != "" {
+			if err := reachableFrom("CreateEndpoint", cu.Cloud, svc.Name, home, regions, cu.Region); err != nil {
+				return err
+			}
+			region = cu.Region
+		}
+		ep := st.newEndpoint(cu.Cloud, region, cu.Account, svc, cu.c.Now())
+		if env != nil && env.AutoAccept {
+			ep.State, ep.Accepted = cloud.StateProvisioning, ep.Created
+		}
+		out = ep.public()
 		return nil
 	})
 	return out, err
@@ -66,11 +100,21 @@ func (cu Customer) DeleteEndpoint(id string) error {
 
 // Grant creates the customer's own endpoint service if it does not exist
 // (answering on ports) and allows a principal, such as the platform's, on it.
+// An Alibaba Cloud service is named com.aliyuncs.privatelink.<region>.epsrv-<id>,
+// is an NLB's and is offered in its region's first three zones.
 func (cu Customer) Grant(serviceName, principal string, ports []int) error {
+	if cu.Cloud == cloudAlibaba {
+		if err := alibabaServiceNameCheck("Grant", serviceName); err != nil {
+			return err
+		}
+	}
 	return cu.c.update(func(st *state) error {
 		svc := st.Services[key(serviceName)]
 		if svc == nil {
 			svc = &service{Name: serviceName, ID: serviceName, Cloud: cu.Cloud, Owner: cu.Account}
+			if _, id, ok := alibabaService(serviceName); ok && cu.Cloud == cloudAlibaba {
+				svc.ID, svc.ResourceType = id, defaultResourceType
+			}
 			st.Services[key(serviceName)] = svc
 		}
 		if svc.Owner != cu.Account {
@@ -94,8 +138,12 @@ func (cu Customer) Grant(serviceName, principal string, ports []int) error {
 // as the customer's own account names them, us-east-1a: a customer picks
 // subnets by those names. The platform sees zone IDs (see ZoneNames). A
 // service Grant creates is offered in every zone of its region; only its
-// owner changes that.
+// owner changes that. On Alibaba Cloud zones are named by their IDs
+// (cn-hangzhou-h), the same in every account.
 func (cu Customer) SetServiceZones(serviceName string, zoneNames []string) error {
+	if cu.Cloud == cloudAlibaba {
+		return cu.setAlibabaZones(serviceName, zoneNames)
+	}
 	if cu.Cloud != "aws" {
 		return cloud.Errorf(cloud.Invalid, "SetServiceZones", "%s services are regional: they have no availability zones to set", cu.Cloud)
 	}
@@ -137,8 +185,9 @@ func (cu Customer) SetServiceZones(serviceName string, zoneNames []string) error
 // DeleteService deletes the customer's own endpoint service. As AWS asks
 // of its owner, every endpoint into it that is still open is rejected
 // first (on Azure it is disconnected, as when a Private Link service
-// goes): the platform's endpoints into it stay, closed, and the platform
-// can no longer see the service.
+// goes; on Alibaba Cloud its owner disconnects every connection first):
+// the platform's endpoints into it stay, closed, and the platform can no
+// longer see the service.
 func (cu Customer) DeleteService(serviceName string) error {
 	return cu.c.update(func(st *state) error {
 		svc, err := cu.ownService(st, serviceName)
@@ -149,7 +198,7 @@ func (cu Customer) DeleteService(serviceName string) error {
 			return cloud.Errorf(cloud.AccessDenied, "DeleteService", "service %s is a platform environment's: a customer deletes only their own", serviceName)
 		}
 		closed := cloud.StateRejected
-		if cu.Cloud == "azure" {
+		if cu.Cloud == "azure" || cu.Cloud == cloudAlibaba {
 			closed = cloud.StateDisconnected
 		}
 		for _, ep := range st.Endpoints {
@@ -260,6 +309,12 @@ type CustomerEndpoint struct {
 	// Platform is true for the platform's endpoints into the customer's
 	// services, false for the customer's own endpoints.
 	Platform bool
+	// Region is the region the endpoint is in (another than its service's
+	// when it connects across regions).
+	Region string
+	// Bandwidth is the Mbps an Alibaba Cloud connection was accepted with;
+	// 0 is the service's default.
+	Bandwidth int
 }
 
 // Endpoints lists every endpoint the customer owns or that connects to one
@@ -272,11 +327,116 @@ func (cu Customer) Endpoints() ([]CustomerEndpoint, error) {
 			mine := ep.Owner == cu.Account && !ep.Platform
 			into := ep.Platform && svc != nil && svc.Owner == cu.Account
 			if mine || into {
-				out = append(out, CustomerEndpoint{Endpoint: ep.public(), Platform: into})
+				out = append(out, CustomerEndpoint{Endpoint: ep.public(), Platform: into, Region: ep.Region, Bandwidth: ep.Bandwidth})
 			}
 		}
 		return nil
 	})
 	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
 	return out, err
+}
+
+// setAlibabaZones is SetServiceZones on Alibaba Cloud: zone IDs of the
+// service's region, in any case.
+func (cu Customer) setAlibabaZones(serviceName string, zones []string) error {
+	const op = "SetServiceZones"
+	if len(zones) == 0 {
+		return cloud.Errorf(cloud.Invalid, op, "name at least one zone for service %s: its load balancer needs a vSwitch in one", serviceName)
+	}
+	return cu.c.update(func(st *state) error {
+		svc, err := cu.ownAlibabaService(st, op, serviceName)
+		if err != nil {
+			return err
+		}
+		region, _, _ := alibabaService(svc.Name)
+		valid := alibabaZoneIDs[region]
+		var ids []string
+		for _, z := range zones {
+			id := key(z)
+			if !slices.Contains(valid, id) {
+				return cloud.Errorf(cloud.Invalid, op, "%q is not a zone of %s, where service %s is: name zone IDs, the same in every account (%s)", z, region, serviceName, orNone(strings.Join(AlibabaZones(region), ", ")))
+			}
+			if !slices.Contains(ids, id) {
+				ids = append(ids, id)
+			}
+		}
+		slices.Sort(ids)
+		svc.Zones = ids
+		return nil
+	})
+}
+
+// SetSupportedRegions sets the other regions the customer's Alibaba Cloud
+// service takes consumers from (cross-region access): the platform, in
+// another region than the service's, may create its endpoint into the
+// service only when its region is listed. None takes consumers from the
+// service's own region only, as Grant creates it; only its owner changes
+// that.
+func (cu Customer) SetSupportedRegions(serviceName string, regions []string) error {
+	const op = "SetSupportedRegions"
+	if cu.Cloud != cloudAlibaba {
+		return cloud.Errorf(cloud.Invalid, op, "%s services in the simulated cloud take consumers from their own region only: supported regions are Alibaba Cloud's", cu.Cloud)
+	}
+	list, err := checkRegions(op, regions)
+	if err != nil {
+		return err
+	}
+	return cu.c.update(func(st *state) error {
+		svc, err := cu.ownAlibabaService(st, op, serviceName)
+		if err != nil {
+			return err
+		}
+		region, _, _ := alibabaService(svc.Name)
+		svc.Regions = slices.DeleteFunc(list, func(r string) bool { return r == region })
+		return nil
+	})
+}
+
+// ownAlibabaService finds the customer's own Alibaba service for a change
+// only its owner makes.
+func (cu Customer) ownAlibabaService(st *state, op, name string) (*service, error) {
+	svc := st.Services[key(name)]
+	if svc == nil || svc.Cloud != cu.Cloud {
+		return nil, cloud.Errorf(cloud.NotFound, op, "account %s has no service %s: Grant creates it", cu.Account, name)
+	}
+	if svc.Owner != cu.Account {
+		return nil, cloud.Errorf(cloud.AccessDenied, op, "service %s belongs to %s, not %s: only its owner changes it", name, svc.Owner, cu.Account)
+	}
+	if svc.Platform {
+		return nil, cloud.Errorf(cloud.AccessDenied, op, "service %s is a platform environment's: a customer changes only their own", name)
+	}
+	return svc, nil
+}
+
+// ServiceInfo is a customer's own endpoint service as its owner sees it.
+type ServiceInfo struct {
+	Name    string
+	Allowed []string
+	Ports   []int
+	// Zones are the zone IDs the service is offered in, sorted.
+	Zones []string
+	// Regions are the other regions it takes consumers from (Alibaba).
+	Regions []string
+}
+
+// Service reads one of the customer's own endpoint services.
+func (cu Customer) Service(serviceName string) (ServiceInfo, error) {
+	var out ServiceInfo
+	err := cu.c.view(func(st *state) error {
+		svc, err := cu.ownService(st, serviceName)
+		if err != nil {
+			return err
+		}
+		out = ServiceInfo{Name: svc.Name, Allowed: slices.Clone(svc.Allowed), Ports: slices.Clone(svc.Ports),
+			Zones: svc.zoneIDs(cu.Region), Regions: slices.Clone(svc.Regions)}
+		return nil
+	})
+	return out, err
+}
+
+func orNone(s string) string {
+	if s == "" {
+		return "none"
+	}
+	return s
 }

@@ -16,8 +16,8 @@ import (
 	"github.com/linkwright/linkwright/internal/cloud"
 )
 
-// Cloud is the simulated cloud. It serves the "aws" and "azure" clouds, each
-// with its own naming and principals.
+// Cloud is the simulated cloud. It serves the "aws", "azure" and "alibaba"
+// clouds, each with its own naming, principals and zones.
 type Cloud struct {
 	st store
 	// Settle is how long an accepted endpoint stays "pending" before it is
@@ -39,7 +39,10 @@ func Open(dir string) *Cloud {
 	return &Cloud{st: store{dir: dir}, Settle: DefaultSettle, Now: time.Now}
 }
 
-var _ cloud.Provider = (*Cloud)(nil)
+var (
+	_ cloud.Provider          = (*Cloud)(nil)
+	_ cloud.BandwidthAccepter = (*Cloud)(nil)
+)
 
 func key(name string) string { return strings.ToLower(strings.TrimSpace(name)) }
 
@@ -100,8 +103,11 @@ func (st *state) nextID(cloudName string) (id, ip string) {
 	n := st.Seq
 	ip = fmt.Sprintf("127.77.%d.%d", n/250, n%250+1)
 	h := shortHash(fmt.Sprint("endpoint-", n))
-	if cloudName == "azure" {
+	switch cloudName {
+	case "azure":
 		return "pe-" + h[:12], ip
+	case cloudAlibaba:
+		return "ep-" + h[:20], ip
 	}
 	return "vpce-" + h[:17], ip
 }
@@ -155,6 +161,11 @@ func (c *Cloud) ClosePorts(_ context.Context, ref cloud.EnvRef, ports []int) err
 func (c *Cloud) AllowAccount(_ context.Context, ref cloud.EnvRef, account string) error {
 	if account == "" || account == "*" {
 		return cloud.Errorf(cloud.Invalid, "AllowAccount", "refusing to allow %q: name one customer account", account)
+	}
+	if ref.Cloud == cloudAlibaba {
+		if err := alibabaAccountCheck("AllowAccount", account); err != nil {
+			return err
+		}
 	}
 	return c.update(func(st *state) error {
 		_, svc, err := st.platformService(ref)
@@ -301,7 +312,32 @@ func (st *state) connection(ref cloud.EnvRef, id string) (*endpoint, error) {
 
 // AcceptConnections implements cloud.Provider.
 func (c *Cloud) AcceptConnections(_ context.Context, ref cloud.EnvRef, ids []string) error {
+	return c.accept("AcceptConnections", ref, ids, 0)
+}
+
+// AcceptConnectionsWithBandwidth implements cloud.BandwidthAccepter, on
+// Alibaba Cloud only, as EnableVpcEndpointConnection's Bandwidth: mbps
+// (0: the service's default) must be within the range of the service's
+// load balancer type (NLB 100-50000), and is kept on each connection this
+// call accepts (CustomerEndpoint.Bandwidth reads it back). A connection
+// accepted already keeps the bandwidth it has.
+func (c *Cloud) AcceptConnectionsWithBandwidth(_ context.Context, ref cloud.EnvRef, ids []string, mbps int) error {
+	const op = "AcceptConnectionsWithBandwidth"
+	if ref.Cloud != cloudAlibaba {
+		return cloud.Errorf(cloud.Invalid, op, "bandwidth is only for Alibaba Cloud, not %s: accept without one", ref.Cloud)
+	}
+	return c.accept(op, ref, ids, mbps)
+}
+
+func (c *Cloud) accept(op string, ref cloud.EnvRef, ids []string, mbps int) error {
 	return c.update(func(st *state) error {
+		_, svc, err := st.platformService(ref)
+		if err != nil {
+			return err
+		}
+		if err := svc.checkBandwidth(op, mbps); err != nil {
+			return err
+		}
 		for _, id := range ids {
 			ep, err := st.connection(ref, id)
 			if err != nil {
@@ -311,12 +347,13 @@ func (c *Cloud) AcceptConnections(_ context.Context, ref cloud.EnvRef, ids []str
 			if ep != nil {
 				state = ep.State
 			}
-			accept, err := cloud.CheckAccept("AcceptConnections", id, state, ep != nil)
+			accept, err := cloud.CheckAccept(op, id, state, ep != nil)
 			if err != nil {
 				return err
 			}
 			if accept {
 				ep.State, ep.Accepted = cloud.StateProvisioning, c.Now()
+				ep.Bandwidth = mbps
 			}
 		}
 		return nil
@@ -379,7 +416,11 @@ func (c *Cloud) ServiceVisible(_ context.Context, ref cloud.EnvRef, name string)
 
 // Zones implements cloud.Provider: the platform deployment's zone IDs and,
 // when service is named, those of the customer's service, changing
-// nothing. Azure answers Regional.
+// nothing. Azure answers Regional. On Alibaba Cloud zone IDs are what
+// every account names its zones; a customer's service in another region,
+// reached across regions, serves an endpoint in any of the platform's
+// zones, so it is answered as offered in all of them (one that does not
+// take consumers from the platform's region is Invalid).
 func (c *Cloud) Zones(_ context.Context, ref cloud.EnvRef, service string) (cloud.Zones, error) {
 	var out cloud.Zones
 	err := c.view(func(st *state) error {
@@ -387,7 +428,7 @@ func (c *Cloud) Zones(_ context.Context, ref cloud.EnvRef, service string) (clou
 		if err != nil {
 			return err
 		}
-		if e.Cloud != "aws" {
+		if e.Cloud != "aws" && e.Cloud != cloudAlibaba {
 			out.Regional = true
 			return nil
 		}
@@ -398,6 +439,13 @@ func (c *Cloud) Zones(_ context.Context, ref cloud.EnvRef, service string) (clou
 		svc := st.Services[key(service)]
 		if !svc.visibleTo(ref.Cloud, e.Principal) {
 			return cloud.Errorf(cloud.NotFound, "Zones", "service %s does not exist or has not allowed the platform principal %s: the customer allows it on their service first", service, e.Principal)
+		}
+		if home, _, ok := alibabaService(svc.Name); ok && e.Cloud == cloudAlibaba && home != key(e.Region) {
+			if err := reachableFrom("Zones", e.Cloud, svc.Name, home, svc.Regions, e.Region); err != nil {
+				return err
+			}
+			out.Service = out.Platform
+			return nil
 		}
 		out.Service = svc.zoneIDs(e.Region)
 		return nil
@@ -427,6 +475,11 @@ func (c *Cloud) CreateEndpoint(_ context.Context, spec cloud.EndpointSpec) (clou
 		if !svc.visibleTo(spec.Env.Cloud, e.Principal) {
 			return cloud.Errorf(cloud.Invalid, "CreateEndpoint", "service %s does not exist or has not allowed the platform principal %s", spec.Service, e.Principal)
 		}
+		if home, _, ok := alibabaService(svc.Name); ok && e.Cloud == cloudAlibaba {
+			if err := reachableFrom("CreateEndpoint", e.Cloud, svc.Name, home, svc.Regions, e.Region); err != nil {
+				return err
+			}
+		}
 		ep := st.newEndpoint(spec.Env.Cloud, spec.Env.Region, e.Account, svc, c.Now())
 		ep.Platform = true
 		st.Tokens[spec.Token] = ep.ID
@@ -446,6 +499,9 @@ func (st *state) newEndpoint(cloudName, region, owner string, svc *service, now 
 	ep := &endpoint{ID: id, Cloud: cloudName, Region: region, Owner: owner, Service: svc.Name,
 		State: cloud.StatePendingAcceptance, Created: now, IP: ip,
 		DNSName: id + "." + region + "." + Zone}
+	if cloudName == cloudAlibaba {
+		ep.DNSName = alibabaDNSName(id, svc, region)
+	}
 	st.Endpoints[id] = ep
 	return ep
 }

@@ -3,6 +3,7 @@ package sim
 import (
 	"bufio"
 	"context"
+	"encoding/json"
 	"errors"
 	"maps"
 	"net"
@@ -652,4 +653,366 @@ func TestCustomerDeletesTheirService(t *testing.T) {
 	got, err = c.DescribeEndpoint(ctx, az, pe.ID)
 	require.NoError(t, err)
 	assert.Equal(t, cloud.StateDisconnected, got.State, "as when a Private Link service goes")
+}
+
+const (
+	alibabaCustomer = "1234567890123456"
+	alibabaOther    = "6543210987654321"
+	alibabaService1 = "com.aliyuncs.privatelink.cn-hangzhou.epsrv-bp1orders0000000001"
+	alibabaService2 = "com.aliyuncs.privatelink.cn-hangzhou.epsrv-bp1billing000000002"
+)
+
+var (
+	prodAlibaba    = cloud.EnvRef{Cloud: "alibaba", Region: "cn-hangzhou", Project: "alibaba12345a", Environment: "production"}
+	stagingAlibaba = cloud.EnvRef{Cloud: "alibaba", Region: "cn-hangzhou", Project: "alibaba12345a", Environment: "staging"}
+)
+
+func TestConformanceAlibaba(t *testing.T) {
+	c := newCloud(t)
+	cloudtest.Run(t, cloudtest.Harness{
+		Provider: c, Customer: customers{c, "alibaba"},
+		Env:     prodAlibaba,
+		Account: alibabaCustomer, Other: alibabaOther,
+		CustomerService:      alibabaService1,
+		OtherCustomerService: alibabaService2,
+		Ports:                []int{3306, 443},
+	})
+}
+
+func TestSeededAlibaba(t *testing.T) {
+	c := newCloud(t)
+	ctx := context.Background()
+	prod, err := c.Environment(ctx, prodAlibaba)
+	require.NoError(t, err)
+	assert.Equal(t, "pro", prod.Plan)
+	assert.Regexp(t, `^com\.aliyuncs\.privatelink\.cn-hangzhou\.epsrv-[a-z0-9]{20}$`, prod.ServiceName)
+	assert.Equal(t, prod.ServiceName, "com.aliyuncs.privatelink.cn-hangzhou."+prod.ServiceID)
+	assert.Equal(t, PlatformAlibabaAccount, prod.Principal, "customers whitelist the platform's UID")
+	assert.Regexp(t, `^[0-9]{16}$`, PlatformAlibabaAccount)
+	assert.Equal(t, []string{"cn-shanghai"}, prod.Regions, "production takes consumers from cn-shanghai too")
+	assert.False(t, prod.AutoAccept)
+
+	staging, err := c.Environment(ctx, stagingAlibaba)
+	require.NoError(t, err)
+	assert.True(t, staging.AutoAccept, "staging accepts whitelisted UIDs without a decision")
+	assert.Empty(t, staging.Regions)
+	assert.NotEqual(t, prod.ServiceName, staging.ServiceName)
+
+	z, err := c.Zones(ctx, prodAlibaba, "")
+	require.NoError(t, err)
+	assert.Equal(t, cloud.Zones{Platform: []string{"cn-hangzhou-h", "cn-hangzhou-i"}}, z, "vSwitches in two zones, as zone IDs")
+
+	err = c.AllowAccount(ctx, prodAlibaba, "123456789012")
+	assert.Equal(t, cloud.Invalid, cloud.KindOf(err), "an AWS account ID is no UID: %v", err)
+	assert.ErrorContains(t, err, "16 digits")
+	err = c.AllowAccount(ctx, prodAlibaba, "*")
+	assert.Equal(t, cloud.Invalid, cloud.KindOf(err))
+	err = c.Customer("alibaba", alibabaCustomer).Grant("com.amazonaws.vpce.us-east-1.vpce-svc-0123456789abcdef0", PlatformAlibabaAccount, []int{3306})
+	assert.Equal(t, cloud.Invalid, cloud.KindOf(err), "not an Alibaba service name: %v", err)
+	assert.ErrorContains(t, err, "com.aliyuncs.privatelink.<region>.epsrv-<id>")
+}
+
+// Accepting with a bandwidth is Alibaba's, within the range of the
+// service's load balancer type; it is kept on the connection.
+func TestAlibabaAcceptWithBandwidth(t *testing.T) {
+	c := newCloud(t)
+	ctx := context.Background()
+	env, err := c.Environment(ctx, prodAlibaba)
+	require.NoError(t, err)
+	require.NoError(t, c.AllowAccount(ctx, prodAlibaba, alibabaCustomer))
+	cu := c.Customer("alibaba", alibabaCustomer)
+	ep, err := cu.CreateEndpoint(env.ServiceName)
+	require.NoError(t, err)
+	assert.Regexp(t, `^ep-[a-z0-9]{20}$`, ep.ID)
+
+	for _, bad := range []int{99, 50001, -1} {
+		err = c.AcceptConnectionsWithBandwidth(ctx, prodAlibaba, []string{ep.ID}, bad)
+		assert.Equal(t, cloud.Invalid, cloud.KindOf(err), "%d: %v", bad, err)
+		assert.ErrorContains(t, err, "(100-50000 Mbps)", "names the range")
+	}
+	conns, err := c.Connections(ctx, prodAlibaba, alibabaCustomer)
+	require.NoError(t, err)
+	assert.Equal(t, cloud.StatePendingAcceptance, conns[0].State, "a refused bandwidth accepts nothing")
+
+	err = c.AcceptConnectionsWithBandwidth(ctx, prodAWS, []string{ep.ID}, 200)
+	assert.Equal(t, cloud.Invalid, cloud.KindOf(err))
+	assert.ErrorContains(t, err, "bandwidth is only for Alibaba Cloud")
+
+	require.NoError(t, c.AcceptConnectionsWithBandwidth(ctx, prodAlibaba, []string{ep.ID}, 2000))
+	require.NoError(t, c.AcceptConnectionsWithBandwidth(ctx, prodAlibaba, []string{ep.ID}, 3000), "accepted already: success")
+	bandwidth := func(id string) int {
+		t.Helper()
+		eps, err := Open(c.st.dir).Customer("alibaba", alibabaCustomer).Endpoints()
+		require.NoError(t, err)
+		for _, e := range eps {
+			if e.ID == id {
+				return e.Bandwidth
+			}
+		}
+		t.Fatalf("no endpoint %s", id)
+		return 0
+	}
+	assert.Equal(t, 2000, bandwidth(ep.ID), "kept, on disk; an accepted connection keeps its bandwidth")
+	require.Eventually(t, func() bool {
+		conns, err := c.Connections(ctx, prodAlibaba, alibabaCustomer)
+		return err == nil && conns[0].State == cloud.StateAvailable
+	}, 5*time.Second, 20*time.Millisecond)
+
+	plain, err := cu.CreateEndpoint(env.ServiceName)
+	require.NoError(t, err)
+	require.NoError(t, c.AcceptConnectionsWithBandwidth(ctx, prodAlibaba, []string{plain.ID}, 0))
+	assert.Equal(t, 0, bandwidth(plain.ID), "0 is the service's default")
+
+	// Rejected on Alibaba is closed, as the workflows see it.
+	closed, err := cu.CreateEndpoint(env.ServiceName)
+	require.NoError(t, err)
+	require.NoError(t, c.RejectConnections(ctx, prodAlibaba, []string{closed.ID}, "no"))
+	conns, err = c.Connections(ctx, prodAlibaba, alibabaCustomer)
+	require.NoError(t, err)
+	for _, cn := range conns {
+		if cn.ID == closed.ID {
+			assert.True(t, cn.State.Terminal(), "%s", cn.State)
+		}
+	}
+	err = c.AcceptConnectionsWithBandwidth(ctx, prodAlibaba, []string{closed.ID}, 200)
+	assert.Equal(t, cloud.Conflict, cloud.KindOf(err), "got %v", err)
+}
+
+// A service with AutoAcceptEnabled accepts a whitelisted UID's connection
+// without a decision.
+func TestAlibabaAutoAccept(t *testing.T) {
+	c := newCloud(t)
+	ctx := context.Background()
+	staging, err := c.Environment(ctx, stagingAlibaba)
+	require.NoError(t, err)
+	cu := c.Customer("alibaba", alibabaCustomer)
+	_, err = cu.CreateEndpoint(staging.ServiceName)
+	assert.Equal(t, cloud.AccessDenied, cloud.KindOf(err), "not whitelisted: %v", err)
+
+	require.NoError(t, c.AllowAccount(ctx, stagingAlibaba, alibabaCustomer))
+	ep, err := cu.CreateEndpoint(staging.ServiceName)
+	require.NoError(t, err)
+	assert.Equal(t, cloud.StateProvisioning, ep.State, "accepted at once")
+	require.Eventually(t, func() bool {
+		conns, err := c.Connections(ctx, stagingAlibaba, alibabaCustomer)
+		return err == nil && len(conns) == 1 && conns[0].State == cloud.StateAvailable
+	}, 5*time.Second, 20*time.Millisecond, "available without AcceptConnections")
+	require.NoError(t, c.AcceptConnections(ctx, stagingAlibaba, []string{ep.ID}), "accepting it anyway is harmless")
+
+	prod, err := c.Environment(ctx, prodAlibaba)
+	require.NoError(t, err)
+	require.NoError(t, c.AllowAccount(ctx, prodAlibaba, alibabaCustomer))
+	manual, err := cu.CreateEndpoint(prod.ServiceName)
+	require.NoError(t, err)
+	assert.Equal(t, cloud.StatePendingAcceptance, manual.State, "production waits for a decision")
+}
+
+// Consumers in another region connect to a service that lists it; the
+// platform connects across regions to a customer's service that lists
+// the platform's region.
+func TestAlibabaCrossRegion(t *testing.T) {
+	c := newCloud(t)
+	ctx := context.Background()
+	prod, err := c.Environment(ctx, prodAlibaba)
+	require.NoError(t, err)
+	require.NoError(t, c.AllowAccount(ctx, prodAlibaba, alibabaCustomer))
+	cu := c.Customer("alibaba", alibabaCustomer)
+
+	ep, err := cu.InRegion("cn-shanghai").CreateEndpoint(prod.ServiceName)
+	require.NoError(t, err)
+	assert.Contains(t, ep.DNSName, ".cn-shanghai.privatelink."+Zone, "the endpoint is in the consumer's region")
+	eps, err := cu.Endpoints()
+	require.NoError(t, err)
+	require.Len(t, eps, 1)
+	assert.Equal(t, "cn-shanghai", eps[0].Region)
+	_, err = cu.InRegion("CN-HANGZHOU").CreateEndpoint(prod.ServiceName)
+	require.NoError(t, err, "the service's own region")
+
+	_, err = cu.InRegion("cn-beijing").CreateEndpoint(prod.ServiceName)
+	assert.Equal(t, cloud.Invalid, cloud.KindOf(err), "got %v", err)
+	assert.ErrorContains(t, err, "supports consumers from cn-hangzhou, cn-shanghai only, not from cn-beijing")
+	staging, err := c.Environment(ctx, stagingAlibaba)
+	require.NoError(t, err)
+	require.NoError(t, c.AllowAccount(ctx, stagingAlibaba, alibabaCustomer))
+	_, err = cu.InRegion("cn-shanghai").CreateEndpoint(staging.ServiceName)
+	assert.Equal(t, cloud.Invalid, cloud.KindOf(err), "staging takes no other region: %v", err)
+	require.NoError(t, c.AllowAccount(ctx, prodAWS, "123456789012"))
+	_, err = c.Customer("aws", "123456789012").InRegion("eu-west-1").CreateEndpoint(mustEnv(t, c).ServiceName)
+	assert.Equal(t, cloud.Invalid, cloud.KindOf(err), "no cross-region on the other clouds: %v", err)
+
+	// The platform into a customer's service in cn-shanghai.
+	const svc = "com.aliyuncs.privatelink.cn-shanghai.epsrv-bp1shanghai00000001"
+	require.NoError(t, cu.Grant(svc, prod.Principal, []int{15432}))
+	spec := cloud.EndpointSpec{Env: prodAlibaba, Service: svc, Token: "t1"}
+	_, err = c.CreateEndpoint(ctx, spec)
+	assert.Equal(t, cloud.Invalid, cloud.KindOf(err), "got %v", err)
+	assert.ErrorContains(t, err, "supports consumers from cn-shanghai only, not from cn-hangzhou")
+	_, err = c.Zones(ctx, prodAlibaba, svc)
+	assert.Equal(t, cloud.Invalid, cloud.KindOf(err), "got %v", err)
+
+	err = cu.SetSupportedRegions(svc, []string{"cn-mars"})
+	assert.Equal(t, cloud.Invalid, cloud.KindOf(err))
+	assert.ErrorContains(t, err, "cn-hangzhou, cn-hongkong")
+	err = c.Customer("alibaba", alibabaOther).SetSupportedRegions(svc, []string{"cn-hangzhou"})
+	assert.Equal(t, cloud.AccessDenied, cloud.KindOf(err), "not the owner: %v", err)
+	err = c.Customer("alibaba", PlatformAlibabaAccount).SetSupportedRegions(prod.ServiceName, []string{"cn-beijing"})
+	assert.Equal(t, cloud.AccessDenied, cloud.KindOf(err), "the platform's service: %v", err)
+	err = c.Customer("aws", "123456789012").SetSupportedRegions(svc, []string{"cn-hangzhou"})
+	assert.Equal(t, cloud.Invalid, cloud.KindOf(err), "Alibaba's: %v", err)
+	err = cu.SetSupportedRegions("com.aliyuncs.privatelink.cn-shanghai.epsrv-nosuchservice", []string{"cn-hangzhou"})
+	assert.True(t, cloud.IsNotFound(err), "got %v", err)
+
+	require.NoError(t, cu.SetSupportedRegions(svc, []string{"CN-HANGZHOU", "cn-shanghai", "cn-hangzhou"}))
+	info, err := cu.Service(svc)
+	require.NoError(t, err)
+	assert.Equal(t, []string{"cn-hangzhou"}, info.Regions, "the service's own region is not another one")
+	assert.Equal(t, []string{"cn-shanghai-e", "cn-shanghai-f", "cn-shanghai-g"}, info.Zones)
+	out, err := c.CreateEndpoint(ctx, spec)
+	require.NoError(t, err)
+	assert.Contains(t, out.DNSName, ".epsrv-bp1shanghai00000001.cn-hangzhou.privatelink."+Zone)
+	z, err := c.Zones(ctx, prodAlibaba, svc)
+	require.NoError(t, err)
+	assert.Equal(t, []string{"cn-hangzhou-h", "cn-hangzhou-i"}, z.Service, "reached across regions from any of the platform's zones")
+	assert.Empty(t, z.Missing())
+}
+
+// Alibaba zone IDs are every account's names: a customer's service is
+// offered in its region's first three zones, and its owner sets them by ID.
+func TestAlibabaServiceZones(t *testing.T) {
+	c := newCloud(t)
+	ctx := context.Background()
+	cu := c.Customer("alibaba", alibabaCustomer)
+	require.NoError(t, cu.Grant(alibabaService1, PlatformAlibabaAccount, []int{15432}))
+	z, err := c.Zones(ctx, prodAlibaba, alibabaService1)
+	require.NoError(t, err)
+	assert.Equal(t, cloud.Zones{Platform: []string{"cn-hangzhou-h", "cn-hangzhou-i"}, Service: []string{"cn-hangzhou-h", "cn-hangzhou-i", "cn-hangzhou-j"}}, z)
+	assert.Empty(t, z.Missing())
+
+	require.NoError(t, cu.SetServiceZones(alibabaService1, []string{"cn-hangzhou-j", "CN-HANGZHOU-I", "cn-hangzhou-i"}))
+	z, err = Open(c.st.dir).Zones(ctx, prodAlibaba, alibabaService1)
+	require.NoError(t, err)
+	assert.Equal(t, []string{"cn-hangzhou-i", "cn-hangzhou-j"}, z.Service, "zone IDs, no mapping")
+	assert.Equal(t, []string{"cn-hangzhou-h"}, z.Missing())
+
+	err = cu.SetServiceZones(alibabaService1, []string{"cn-shanghai-e"})
+	assert.Equal(t, cloud.Invalid, cloud.KindOf(err))
+	assert.ErrorContains(t, err, "cn-hangzhou-h, cn-hangzhou-i, cn-hangzhou-j, cn-hangzhou-k", "the valid IDs")
+	err = cu.SetServiceZones(alibabaService1, []string{"cn-hangzhoua"})
+	assert.Equal(t, cloud.Invalid, cloud.KindOf(err), "no AWS-style names: %v", err)
+	err = cu.SetServiceZones(alibabaService1, nil)
+	assert.Equal(t, cloud.Invalid, cloud.KindOf(err))
+	err = c.Customer("alibaba", alibabaOther).SetServiceZones(alibabaService1, []string{"cn-hangzhou-h"})
+	assert.Equal(t, cloud.AccessDenied, cloud.KindOf(err))
+	assert.Nil(t, cu.ZoneNames("cn-hangzhou"), "no account naming of zones on Alibaba")
+	assert.Equal(t, []string{"cn-hangzhou-h", "cn-hangzhou-i", "cn-hangzhou-j", "cn-hangzhou-k"}, AlibabaZones("cn-hangzhou"))
+
+	z, err = c.Zones(ctx, prodAlibaba, alibabaService1)
+	require.NoError(t, err)
+	assert.Equal(t, []string{"cn-hangzhou-i", "cn-hangzhou-j"}, z.Service, "what is refused changes nothing")
+}
+
+// The platform's endpoint into an Alibaba service is a real socket under
+// the sim's zone, with a name shaped as Alibaba's.
+func TestAlibabaReverseEndpointIsARealSocket(t *testing.T) {
+	c := newCloud(t)
+	ctx := context.Background()
+	cu := c.Customer("alibaba", alibabaCustomer)
+	require.NoError(t, cu.Grant(alibabaService1, PlatformAlibabaAccount, []int{15433}))
+	ep, err := c.CreateEndpoint(ctx, cloud.EndpointSpec{Env: prodAlibaba, Service: alibabaService1, Token: "t1"})
+	require.NoError(t, err)
+	assert.Regexp(t, `^ep-[a-z0-9]{20}\.epsrv-bp1orders0000000001\.cn-hangzhou\.privatelink\.`+regexpQuote(Zone)+`$`, ep.DNSName)
+	require.NoError(t, cu.AcceptEndpoint(ep.ID))
+	time.Sleep(150 * time.Millisecond) // Settle
+
+	ls := c.Listeners()
+	defer ls.Close()
+	require.NoError(t, ls.Reconcile())
+	addrs, err := c.Resolver().LookupHost(ctx, ep.DNSName)
+	require.NoError(t, err)
+	conn, err := net.DialTimeout("tcp", net.JoinHostPort(addrs[0], "15433"), time.Second)
+	require.NoError(t, err)
+	conn.Close()
+
+	require.NoError(t, cu.DeleteService(alibabaService1))
+	got, err := c.DescribeEndpoint(ctx, prodAlibaba, ep.ID)
+	require.NoError(t, err)
+	assert.Equal(t, cloud.StateDisconnected, got.State, "its owner disconnects every connection before deleting the service")
+	assert.True(t, got.State.Terminal())
+}
+
+func regexpQuote(s string) string { return strings.ReplaceAll(s, ".", `\.`) }
+
+// A state saved before Alibaba Cloud was simulated gets its seeded
+// environments when loaded; what was saved stays as it was.
+func TestStateWithoutAlibabaLoads(t *testing.T) {
+	dir := t.TempDir()
+	// A state of the release before: AWS only (with a customer endpoint),
+	// Azure's staging environment alone.
+	before := Open(dir)
+	ctx := context.Background()
+	require.NoError(t, before.AllowAccount(ctx, prodAWS, "123456789012"))
+	ep, err := before.Customer("aws", "123456789012").CreateEndpoint(mustEnv(t, before).ServiceName)
+	require.NoError(t, err)
+	path := filepath.Join(dir, "cloud.json")
+	require.NoError(t, ondiskEdit(path, func(st *state) {
+		st.Environments = slices.DeleteFunc(st.Environments, func(e *environment) bool {
+			return e.Cloud == "alibaba" || (e.Cloud == "azure" && e.Environment.Environment == "production")
+		})
+		for k, svc := range st.Services {
+			if svc.Cloud == "alibaba" {
+				delete(st.Services, k)
+			}
+		}
+	}))
+	old, err := os.ReadFile(path)
+	require.NoError(t, err)
+	require.NotContains(t, string(old), "alibaba")
+
+	c := Open(dir)
+	env, err := c.Environment(ctx, prodAlibaba)
+	require.NoError(t, err, "the seeded Alibaba environments are there")
+	assert.Equal(t, []string{"cn-shanghai"}, env.Regions)
+	_, err = c.Environment(ctx, stagingAlibaba)
+	require.NoError(t, err)
+	_, err = c.Environment(ctx, cloud.EnvRef{Cloud: "azure", Project: "azure1234abcd", Environment: "production"})
+	assert.True(t, cloud.IsNotFound(err), "a cloud the state has is left as it is: %v", err)
+	after, err := os.ReadFile(path)
+	require.NoError(t, err)
+	assert.Equal(t, string(old), string(after), "reading changes nothing on disk")
+
+	require.NoError(t, c.AllowAccount(ctx, prodAlibaba, alibabaCustomer))
+	_, err = c.Customer("alibaba", alibabaCustomer).CreateEndpoint(env.ServiceName)
+	require.NoError(t, err)
+	again, err := Open(dir).Environment(ctx, prodAlibaba)
+	require.NoError(t, err)
+	assert.Equal(t, env, again, "saved with the next write, the same")
+	conns, err := Open(dir).Connections(ctx, prodAWS, "123456789012")
+	require.NoError(t, err)
+	require.Len(t, conns, 1)
+	assert.Equal(t, ep.ID, conns[0].ID, "what was saved is kept")
+	var n int
+	require.NoError(t, Open(dir).view(func(st *state) error {
+		for _, e := range st.Environments {
+			if e.Cloud == "alibaba" {
+				n++
+			}
+		}
+		return nil
+	}))
+	assert.Equal(t, 2, n, "added once")
+}
+
+// ondiskEdit rewrites a saved state as an older release would have saved it.
+func ondiskEdit(path string, fn func(*state)) error {
+	s := store{dir: filepath.Dir(path)}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return err
+	}
+	st := &state{}
+	if err := json.Unmarshal(data, st); err != nil {
+		return err
+	}
+	fn(st)
+	return s.save(st)
 }

@@ -27,9 +27,9 @@ type environment struct {
 	Account        string `json:"account"` // the platform's own account or subscription
 	OpenPorts      []int  `json:"openPorts"`
 	UnhealthyPorts []int  `json:"unhealthyPorts,omitempty"`
-	// Zones are the zone IDs of the deployment's subnets (AWS), where its
-	// endpoints into customers' services go. A state saved before zones
-	// were modelled has none: see zoneIDs.
+	// Zones are the zone IDs of the deployment's subnets (AWS) or vSwitches
+	// (Alibaba), where its endpoints into customers' services go. A state
+	// saved before zones were modelled has none: see zoneIDs.
 	Zones []string `json:"zones,omitempty"`
 }
 
@@ -47,8 +47,17 @@ type service struct {
 	Ports []int `json:"ports,omitempty"`
 	// Zones are the zone IDs a customer's service is offered in (AWS: the
 	// zones of its load balancer's subnets); none means every zone of its
-	// region, as Grant creates it. See zoneIDs.
+	// region, as Grant creates it (Alibaba: the region's first three).
+	// See zoneIDs.
 	Zones []string `json:"zones,omitempty"`
+	// Regions are the other regions a customer's Alibaba service takes
+	// consumers from (its supported regions, set by its owner); the
+	// platform's are its environment's Regions.
+	Regions []string `json:"regions,omitempty"`
+	// ResourceType is the load balancer behind an Alibaba service (nlb,
+	// alb or slb), which bounds the bandwidth of its connections; none
+	// is an NLB.
+	ResourceType string `json:"resourceType,omitempty"`
 }
 
 type endpoint struct {
@@ -64,6 +73,9 @@ type endpoint struct {
 	IP       string      `json:"ip"`
 	DNSName  string      `json:"dnsName"`
 	Broken   []int       `json:"broken,omitempty"` // ports made to refuse connections
+	// Bandwidth is the Mbps an Alibaba connection was accepted with; 0 is
+	// the service's default.
+	Bandwidth int `json:"bandwidth,omitempty"`
 }
 
 // store keeps the state in dir/cloud.json, shared by the worker and the
@@ -86,7 +98,38 @@ func (s store) load() (*state, error) {
 	if err := json.Unmarshal(data, st); err != nil {
 		return nil, fmt.Errorf("simulated cloud state %s is corrupt (delete it to start afresh): %w", s.path(), err)
 	}
+	st.addMissingClouds()
 	return st, nil
+}
+
+// addMissingClouds gives a state saved before a cloud was simulated (one
+// without Alibaba Cloud, say) that cloud's seeded environments and their
+// services, as a new state has them. A cloud the state has any
+// environment of is left as it is, and so is any service already there:
+// nothing saved is changed. The seed is the same every time, so every
+// process adds the same, and the next write saves it.
+func (st *state) addMissingClouds() {
+	if st.Services == nil {
+		st.Services = map[string]*service{}
+	}
+	if st.Endpoints == nil {
+		st.Endpoints = map[string]*endpoint{}
+	}
+	if st.Tokens == nil {
+		st.Tokens = map[string]string{}
+	}
+	has := map[string]bool{}
+	for _, e := range st.Environments {
+		has[e.Cloud] = true
+	}
+	fresh := seed()
+	for _, e := range fresh.Environments {
+		if has[e.Cloud] || st.Services[key(e.ServiceName)] != nil {
+			continue
+		}
+		st.Environments = append(st.Environments, e)
+		st.Services[key(e.ServiceName)] = fresh.Services[key(e.ServiceName)]
+	}
 }
 
 func (s store) save(st *state) error {

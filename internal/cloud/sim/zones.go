@@ -121,8 +121,9 @@ func deploymentZones(account, region string) []string {
 // their zone IDs (us-east-1a → use1-az2): what the account's console shows
 // next to its subnets. Every account names the zones of a region in its own
 // order, so a customer compares zones with the platform by ID, never by
-// name. It is nil for Azure, whose Private Link services are regional, and
-// for a name that is not an AWS region's.
+// name. It is nil for Azure, whose Private Link services are regional, for
+// Alibaba Cloud, whose accounts all name zones by their IDs (see
+// AlibabaZones), and for a name that is not an AWS region's.
 func (c *Cloud) ZoneNames(cloudName, account, region string) map[string]string {
 	if cloudName != "aws" {
 		return nil
@@ -152,24 +153,35 @@ func serviceRegion(name string) string {
 
 // zoneIDs are the zone IDs of the platform deployment, sorted; none on
 // Azure. A state saved before zones were modelled has none stored: the
-// deployment is then where the platform's account names a, b and c.
+// deployment is then where the platform's account names a, b and c (on
+// Alibaba Cloud, in the region's first two zones).
 func (e *environment) zoneIDs() []string {
-	if e.Cloud != "aws" {
+	switch {
+	case e.Cloud != "aws" && e.Cloud != cloudAlibaba:
 		return nil
-	}
-	if e.Zones != nil {
+	case e.Zones != nil:
 		return sortedCopy(e.Zones)
+	case e.Cloud == cloudAlibaba:
+		return alibabaFirstZones(e.Region, alibabaPlatformZoneCount)
 	}
 	return deploymentZones(e.Account, e.Region)
 }
 
 // zoneIDs are the zone IDs a customer's service is offered in, sorted. A
 // service whose zones were never set (and any in a state saved before
-// zones were modelled) is offered in every zone of its region: the region
-// in its name, or else fallback.
+// zones were modelled) is offered in every zone of its region (on Alibaba
+// Cloud, in the region's first three): the region in its name, or else
+// fallback.
 func (svc *service) zoneIDs(fallback string) []string {
 	if svc.Zones != nil {
 		return sortedCopy(svc.Zones)
+	}
+	if svc.Cloud == cloudAlibaba {
+		region, _, ok := alibabaService(svc.Name)
+		if !ok {
+			region = fallback
+		}
+		return alibabaFirstZones(region, alibabaServiceZoneCount)
 	}
 	region := serviceRegion(svc.Name)
 	if region == "" {
