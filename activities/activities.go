@@ -259,11 +259,22 @@ type Connections struct {
 	Env    cloud.EnvRef `json:"env"`
 	IDs    []string     `json:"ids"`
 	Reason string       `json:"reason,omitempty"`
+	// BandwidthMbps limits each accepted connection where the cloud can
+	// (Alibaba); 0 is the service's default.
+	BandwidthMbps int `json:"bandwidthMbps,omitempty"`
 }
 
-// AcceptConnections accepts the customer's connection requests.
+// AcceptConnections accepts the customer's connection requests, with the
+// request's bandwidth where it has one.
 func (a *Activities) AcceptConnections(ctx context.Context, in Connections) error {
-	return cloudErr(a.Cloud.AcceptConnections(ctx, in.Env, in.IDs))
+	if in.BandwidthMbps == 0 {
+		return cloudErr(a.Cloud.AcceptConnections(ctx, in.Env, in.IDs))
+	}
+	bw, ok := a.Cloud.(cloud.BandwidthAccepter)
+	if !ok {
+		return cloudErr(cloud.Errorf(cloud.Invalid, "AcceptConnections", "%s connections take no bandwidth limit: remove bandwidthMbps from the request", in.Env.Cloud))
+	}
+	return cloudErr(bw.AcceptConnectionsWithBandwidth(ctx, in.Env, in.IDs, in.BandwidthMbps))
 }
 
 // RejectConnections rejects them (a rejection, or undo of an accept).

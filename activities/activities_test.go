@@ -314,3 +314,19 @@ func TestProbeRetriesWhatItCouldNotCheck(t *testing.T) {
 	assert.Equal(t, probe.Refused, res[0].Outcome, "a lasting failure is reported")
 	assert.Equal(t, 3, p.calls, "after two more checks")
 }
+
+// onlyProvider hides every method but cloud.Provider's: a cloud that takes
+// no bandwidth on accept.
+type onlyProvider struct{ cloud.Provider }
+
+func TestBandwidthNeedsACloudThatTakesIt(t *testing.T) {
+	var ts testsuite.WorkflowTestSuite
+	env := ts.NewTestActivityEnvironment()
+	sc := sim.Open(t.TempDir())
+	env.RegisterActivity(&Activities{Cloud: onlyProvider{sc}, Policy: config.DefaultPolicy})
+	a := &Activities{}
+	_, err := env.ExecuteActivity(a.AcceptConnections, Connections{Env: ref, IDs: []string{"vpce-0000000000000dead"}, BandwidthMbps: 200})
+	ae := appErr(t, err)
+	assert.Equal(t, string(cloud.Invalid), ae.Type())
+	assert.Contains(t, ae.Error(), "remove bandwidthMbps")
+}

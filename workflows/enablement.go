@@ -121,7 +121,7 @@ func (e *enablement) validate(ctx workflow.Context, raw json.RawMessage) error {
 				Problem: fmt.Sprintf("has no %s environment on %s", req.Environment, req.Cloud), Fix: "check the project ID, environment and cloud"})
 		} else {
 			e.env = found.Env
-			problems = append(problems, req.CheckPlatform(request.Platform{Cloud: found.Env.Cloud, Region: found.Env.Region, Plan: found.Env.Plan})...)
+			problems = append(problems, req.CheckPlatform(request.Platform{Cloud: found.Env.Cloud, Region: found.Env.Region, Plan: found.Env.Plan, Regions: found.Env.Regions})...)
 		}
 	}
 	if len(problems) == 0 {
@@ -294,6 +294,14 @@ func (e *enablement) connectInstructions() string {
 		return fmt.Sprintf("Hello %s,\n\nYour subscription %s may now connect. Create a private endpoint to our Private Link service with the alias\n\n    %s\n\nand tell us here when it is created. The services and ports are:%s",
 			e.req.Company, e.req.CustomerAccount, e.env.ServiceName, svc.String())
 	}
+	if e.req.Cloud == request.CloudAlibaba {
+		region := e.req.Region
+		if e.req.CustomerRegion != "" {
+			region = e.req.CustomerRegion
+		}
+		return fmt.Sprintf("Hello %s,\n\nYour Alibaba Cloud account %s may now connect. Create an endpoint in %s, in two or more zones, to the endpoint service\n\n    %s\n\nand tell us here when it is created. The services and ports are:%s",
+			e.req.Company, e.req.CustomerAccount, region, e.env.ServiceName, svc.String())
+	}
 	return fmt.Sprintf("Hello %s,\n\nYour AWS account %s may now connect. Create an interface VPC endpoint in %s to the endpoint service\n\n    %s\n\nand tell us here when it is created. The services and ports are:%s",
 		e.req.Company, e.req.CustomerAccount, e.req.Region, e.env.ServiceName, svc.String())
 }
@@ -334,7 +342,10 @@ func (e *enablement) awaitConnectionRequest(ctx workflow.Context) error {
 	if len(pending) > 0 {
 		e.audit(ctx, "customer", "requested a connection", strings.Join(pending, ", "))
 	}
-	if len(accepted) > 0 {
+	if len(accepted) > 0 && e.env.AutoAccept {
+		// Nobody decides at gate accept-connection: the service accepted.
+		e.audit(ctx, "cloud", "gate "+GateAcceptConnection+": accepted automatically by the platform service", strings.Join(accepted, ", ")+" (the service "+e.env.ServiceID+" has automatic acceptance on; not accepted by this run: left as they are on undo)")
+	} else if len(accepted) > 0 {
 		e.audit(ctx, "linkwright", "found connections already accepted", strings.Join(accepted, ", ")+" (not accepted by this run: left as they are on undo)")
 	}
 	return e.ticketStatus(ctx, ticket.StatusOpen)
@@ -362,7 +373,7 @@ func (e *enablement) acceptConnection(ctx workflow.Context) error {
 			return err
 		}
 		e.setPhase(ctx, PhaseAcceptingConnection, WaitingOnCloud, "accepting "+strings.Join(ids, ", "))
-		in := activities.Connections{Env: e.ref, IDs: ids}
+		in := activities.Connections{Env: e.ref, IDs: ids, BandwidthMbps: e.req.BandwidthMbps}
 		err = workflow.ExecuteActivity(act(ctx, "accept the connection"), a.AcceptConnections, in).Get(ctx, nil)
 		if kind := errorType(err); kind == string(cloud.NotFound) || kind == string(cloud.Conflict) {
 			e.audit(ctx, "customer", "closed the connection request before it was accepted", strings.Join(ids, ", ")+": "+err.Error())
@@ -627,7 +638,8 @@ func (e *enablement) toLive(ctx workflow.Context) LiveInput {
 		ConnectionType: r.ConnectionType, Ticket: e.st.Ticket, TicketURL: e.st.TicketURL,
 		ServiceName: e.env.ServiceName, ServiceID: e.env.ServiceID, Principal: e.env.Principal, Plan: e.env.Plan,
 		Services: r.Services, Accounts: r.CustomerAccounts(), Connections: e.st.CustomerEndpoints, Customer: r.CustomerAccounts(),
-		Deadlines: []Deadline{{What: "enablement", Started: e.started, Target: e.st.Deadline, Done: workflow.Now(ctx), Escalate: e.st.Escalated}}}
+		Deadlines:     []Deadline{{What: "enablement", Started: e.started, Target: e.st.Deadline, Done: workflow.Now(ctx), Escalate: e.st.Escalated}},
+		BandwidthMbps: r.BandwidthMbps, CustomerRegion: r.CustomerRegion}
 	if r.Outbound() {
 		spec.Accounts = nil // nothing is allowed on the platform's service
 	}

@@ -490,7 +490,7 @@ func (l *live) repair(ctx workflow.Context, ds []activities.Drift, by string) {
 		try("allow "+strings.Join(allow, ", "), workflow.ExecuteActivity(act(ctx, "repair: allow accounts"), a.AllowAccounts, activities.Accounts{Env: l.ref, Accounts: allow}).Get(ctx, nil))
 	}
 	if len(accept) > 0 {
-		err := workflow.ExecuteActivity(act(ctx, "repair: accept connections"), a.AcceptConnections, activities.Connections{Env: l.ref, IDs: accept}).Get(ctx, nil)
+		err := workflow.ExecuteActivity(act(ctx, "repair: accept connections"), a.AcceptConnections, activities.Connections{Env: l.ref, IDs: accept, BandwidthMbps: l.spec.BandwidthMbps}).Get(ctx, nil)
 		try("accept connection "+strings.Join(accept, ", "), err)
 		if err == nil {
 			for _, id := range accept {
@@ -860,6 +860,9 @@ func (l *live) adopt(ctx workflow.Context, raw json.RawMessage) (*Result, error)
 				Problem: fmt.Sprintf("has no %s environment on %s", ad.Environment, ad.Cloud), Fix: "check the project ID, environment and cloud"})
 		} else if found.Env.Region != ad.Region {
 			problems = append(problems, request.FieldError{Field: "region", Value: ad.Region, Problem: "does not match the platform environment, which runs in " + found.Env.Region, Fix: "set region to " + found.Env.Region})
+		} else if ad.CustomerRegion != "" && !slices.Contains(found.Env.Regions, ad.CustomerRegion) {
+			problems = append(problems, request.FieldError{Field: "customerRegion", Value: ad.CustomerRegion, Problem: "is not a region the platform's endpoint service accepts connections from",
+				Fix: "the service accepts connections from these other regions: " + orNone(strings.Join(found.Env.Regions, ", ")) + "; add the region to the service's supported regions first"})
 		}
 		env = found.Env
 	}
@@ -876,7 +879,8 @@ func (l *live) adopt(ctx workflow.Context, raw json.RawMessage) (*Result, error)
 	// Read the cloud: the reverse endpoints named, then the inventory.
 	l.setPhase(ctx, PhaseReadingCloud, WaitingOnCloud, "reading what exists in the cloud for the link")
 	spec := Spec{Company: ad.Company, RequestedBy: ad.RequestedBy, Project: ad.ProjectID, Environment: ad.Environment, Cloud: ad.Cloud, Region: ad.Region,
-		ConnectionType: request.Unidirectional, ServiceName: env.ServiceName, ServiceID: env.ServiceID, Principal: env.Principal, Plan: env.Plan}
+		ConnectionType: request.Unidirectional, ServiceName: env.ServiceName, ServiceID: env.ServiceID, Principal: env.Principal, Plan: env.Plan,
+		BandwidthMbps: ad.BandwidthMbps, CustomerRegion: ad.CustomerRegion}
 	var findings []string
 	var services []string
 	for _, re := range ad.ReverseEndpoints {

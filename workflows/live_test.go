@@ -70,6 +70,11 @@ func (r *recorder) AcceptConnections(ctx context.Context, ref cloud.EnvRef, ids 
 	return r.Provider.AcceptConnections(ctx, ref, ids)
 }
 
+func (r *recorder) AcceptConnectionsWithBandwidth(ctx context.Context, ref cloud.EnvRef, ids []string, mbps int) error {
+	r.add("accept %v at %d Mbps", ids, mbps)
+	return r.Provider.(cloud.BandwidthAccepter).AcceptConnectionsWithBandwidth(ctx, ref, ids, mbps)
+}
+
 func (r *recorder) RejectConnections(ctx context.Context, ref cloud.EnvRef, ids []string, reason string) error {
 	r.add("reject %v because %s", ids, reason)
 	return r.Provider.RejectConnections(ctx, ref, ids, reason)

@@ -303,11 +303,17 @@ type Spec struct {
 	// Deadlines is the business-day target of every request the link
 	// went through, in order.
 	Deadlines []Deadline `json:"deadlines,omitempty"`
+	// BandwidthMbps limits each accepted customer connection (Alibaba);
+	// 0 is the service's default.
+	BandwidthMbps int `json:"bandwidthMbps,omitempty"`
+	// CustomerRegion is where the customer connects from when it is not
+	// the platform's region (Alibaba cross-region access).
+	CustomerRegion string `json:"customerRegion,omitempty"`
 }
 
 // Link is what a change to the link is checked against.
 func (s Spec) Link() request.Link {
-	lk := request.Link{ConnectionType: s.ConnectionType, Cloud: s.Cloud, Region: s.Region, Ports: s.ports(), Accounts: s.Accounts}
+	lk := request.Link{ConnectionType: s.ConnectionType, Cloud: s.Cloud, Region: s.Region, Ports: s.ports(), Accounts: s.Accounts, CustomerRegion: s.CustomerRegion}
 	for _, r := range s.Reverse {
 		lk.CustomerServices = append(lk.CustomerServices, r.Service)
 	}

@@ -124,8 +124,21 @@ func (r *reverse) askForGrant(ctx workflow.Context) error {
 	if r.in.Request.Cloud == request.CloudAzure {
 		how = "add our subscription to the visibility of your Private Link service"
 	}
+	if r.in.Request.Cloud == request.CloudAlibaba {
+		how = "add our account ID to the whitelist of your endpoint service, with manual acceptance"
+	}
 	msg := fmt.Sprintf("For the platform to reach your service %s, please %s:\n\n    %s\n\nTell us here when it is done.", r.service(), how, r.in.Env.Principal)
-	if zones := r.zones.Platform; len(zones) > 0 {
+	zones := r.zones.Platform
+	if r.in.Request.Cloud == request.CloudAlibaba && !strings.Contains(r.service(), ".privatelink."+r.in.Env.Region+".") {
+		zones = nil // a service in another region: its zones are not the platform's to match
+	}
+	if len(zones) > 0 && r.in.Request.Cloud == request.CloudAlibaba {
+		msg = fmt.Sprintf("For the platform to reach your service %s:\n\n"+
+			"1. Offer the endpoint service in these zones, where the platform runs: %s (zone IDs are the same in every Alibaba Cloud account): add a service resource in each.\n"+
+			"2. Give its load balancer a listener on each port the platform uses: %s.\n"+
+			"3. Add our account ID to the endpoint service's whitelist, with automatic acceptance off:\n\n    %s\n\nTell us here when it is done.",
+			r.service(), strings.Join(zones, ", "), ports(r.in.Request.CustomerServicePorts), r.in.Env.Principal)
+	} else if len(zones) > 0 {
 		msg = fmt.Sprintf("For the platform to reach your service %s:\n\n"+
 			"1. Put the internal Network Load Balancer behind it in subnets of each of these availability zones, where the platform runs: %s. "+
 			"These are zone IDs, which are the same in every AWS account; zone names (such as %sa) differ between accounts, so look up yours with `aws ec2 describe-availability-zones --region %s` (the ZoneName for each ZoneId).\n"+
@@ -172,9 +185,13 @@ func (r *reverse) checkZones(ctx workflow.Context) error {
 		return nil
 	}
 	r.audit(ctx, "linkwright", "found zones missing", strings.Join(missing, ", ")+" (the service is offered in "+orNone(strings.Join(z.Service, ", "))+")")
-	if err := r.reply(ctx, fmt.Sprintf("Your endpoint service %s is not offered in %s %s, where the platform runs, so the platform cannot connect to it yet. "+
-		"Please add a subnet in %s to its Network Load Balancer (these are zone IDs; find your zone names with `aws ec2 describe-availability-zones --region %s`), and tell us here when it is done.",
-		r.service(), plural(len(missing), "availability zone", "availability zones"), strings.Join(missing, ", "), plural(len(missing), "that zone", "each of those zones"), r.in.Env.Region)); err != nil {
+	fix := fmt.Sprintf("Please add a subnet in %s to its Network Load Balancer (these are zone IDs; find your zone names with `aws ec2 describe-availability-zones --region %s`), and tell us here when it is done.",
+		plural(len(missing), "that zone", "each of those zones"), r.in.Env.Region)
+	if r.in.Request.Cloud == request.CloudAlibaba {
+		fix = fmt.Sprintf("Please add a service resource in %s to the endpoint service, and tell us here when it is done.", plural(len(missing), "that zone", "each of those zones"))
+	}
+	if err := r.reply(ctx, fmt.Sprintf("Your endpoint service %s is not offered in %s %s, where the platform runs, so the platform cannot connect to it yet. %s",
+		r.service(), plural(len(missing), "availability zone", "availability zones"), strings.Join(missing, ", "), fix)); err != nil {
 		return err
 	}
 	if err := r.note(ctx, fmt.Sprintf("Zone check: the platform deployment runs in %s; %s is offered in %s; missing: %s. Waiting for the customer; a nudge (signal %s) checks again at once.",
