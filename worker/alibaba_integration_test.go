@@ -105,12 +105,17 @@ func TestIntegrationAlibabaBidirectional(t *testing.T) {
 	nc, cdetail := summarize(check)
 	t.Logf("Alibaba API calls per health check: %d: %s", nc, cdetail)
 
+	// A change on the live link: a port added, approved by another.
+	st := addPort(t, c, req.WorkflowID(), bob, request.Service{Name: "redis", Port: 6379})
+	assert.Contains(t, s.m.Listeners(s.loadBalancer(t)), "TCP:6379", "a listener on the NLB")
+	assert.Equal(t, 200, st.Spec.BandwidthMbps, "the live link keeps the bandwidth for repairs")
+
 	before := len(s.m.Log())
 	out := tearDown(t, c, req.WorkflowID(), bob)
 	assert.Equal(t, workflows.OutcomeTornDown, out.Outcome)
 	inv, err := s.provider.Inventory(context.Background(), s.ref, []string{custServiceAlibaba})
 	require.NoError(t, err)
-	nothingLeft(t, inv, req.Ports())
+	nothingLeft(t, inv, append(req.Ports(), 6379))
 
 	// The documented order: the platform's endpoint first (then the
 	// customer may delete their service), the customer's connections
@@ -127,4 +132,43 @@ func TestIntegrationAlibabaBidirectional(t *testing.T) {
 	}
 	assert.Equal(t, []string{"DeleteVpcEndpoint", "DisableVpcEndpointConnection", "RemoveUserFromVpcEndpointService", "DeleteListener"}, order)
 	require.NoError(t, s.m.DeleteService(alibabaAccount, custServiceAlibaba), "with the platform's endpoint gone, the customer may delete their service")
+}
+
+// loadBalancer is the NLB behind the platform's service.
+func (s alibabaStack) loadBalancer(t *testing.T) string {
+	t.Helper()
+	for _, c := range s.m.Log() {
+		if c.Action == "CreateListener" {
+			return c.Params["LoadBalancerId"]
+		}
+	}
+	t.Fatal("no listener was created")
+	return ""
+}
+
+// An outbound link on Alibaba Cloud through the model: the zone check
+// (zone IDs, the same in every account) through a mismatch and its fix,
+// the platform's endpoint, the customer's acceptance, running; then the
+// teardown. Nothing of the platform's service changes.
+func TestIntegrationAlibabaOutbound(t *testing.T) {
+	c := devtest.Client(t)
+	s := startAlibabaWorker(t, c)
+	req := request.Request{
+		Company: "Globex", RequestedBy: "sam@platform.example", ProjectID: s.ref.Project, Environment: s.ref.Environment,
+		Cloud: "alibaba", Region: s.ref.Region, CustomerAccount: alibabaAccount, ConnectionType: request.Outbound,
+		CustomerEndpointService: custServiceAlibaba, CustomerServicePorts: []int{s.custPort},
+	}
+	zones, err := s.provider.Zones(t.Context(), s.ref, "")
+	require.NoError(t, err)
+	identity := map[string]string{}
+	for _, z := range s.m.CustomerZones(s.ref.Region) {
+		identity[z] = z
+	}
+	driveOutbound(t, c, req, s.m, alibabaPlatformUID, zones.Platform, identity)
+	calls := s.calls()
+	assert.Zero(t, calls["nlb:CreateListener"]+calls["privatelink:AddUserToVpcEndpointService"]+calls["privatelink:EnableVpcEndpointConnection"], "nothing of the platform's service is changed")
+	out := tearDown(t, c, req.WorkflowID(), bob)
+	assert.Equal(t, workflows.OutcomeTornDown, out.Outcome)
+	assert.Empty(t, s.m.Pending(custServiceAlibaba))
+	require.NoError(t, s.m.DeleteService(alibabaAccount, custServiceAlibaba), "the platform's endpoint is gone: the customer may delete the service")
 }
