@@ -59,7 +59,7 @@ func (t *target) linkFlags(fs *flag.FlagSet) {
 	fs.StringVar(&t.id, "w", "", "the link's workflow ID")
 	fs.StringVar(&t.project, "project", "", "the project ID")
 	fs.StringVar(&t.environment, "environment", "", "production or staging")
-	fs.StringVar(&t.cloud, "cloud", "", "aws or azure")
+	fs.StringVar(&t.cloud, "cloud", "", "aws, azure or alibaba")
 }
 
 // linkID resolves a target set by linkFlags.
@@ -409,7 +409,7 @@ func adoptDetails(ad request.Adopt) string {
 func cmdLinks(ctx context.Context, args []string, out io.Writer) error {
 	fs := newFlags("links")
 	phase := fs.String("phase", "", "only links in this phase (e.g. live, degraded)")
-	cloud := fs.String("cloud", "", "only links on this cloud (aws, azure)")
+	cloud := fs.String("cloud", "", "only links on this cloud (aws, azure, alibaba)")
 	if err := parse(fs, args); err != nil {
 		return err
 	}

@@ -30,7 +30,7 @@ func (t *target) flags(fs *flag.FlagSet) {
 	fs.StringVar(&t.id, "w", "", "the workflow ID")
 	fs.StringVar(&t.project, "project", "", "the project ID")
 	fs.StringVar(&t.environment, "environment", "", "production or staging")
-	fs.StringVar(&t.cloud, "cloud", "", "aws or azure")
+	fs.StringVar(&t.cloud, "cloud", "", "aws, azure or alibaba")
 }
 
 // workflowID resolves the target to the enablement's workflow ID.

@@ -280,28 +280,44 @@ func (p *Provider) users(ctx context.Context, region, serviceID string) ([]strin
 	return out, nil
 }
 
-// OpenPorts implements cloud.Provider: a TCP listener per port on the
-// service's NLB, forwarding to the server group tagged on the service.
-// Listeners that exist are left alone; CreateListener's ClientToken is
-// derived from the balancer and port, so a retry makes no second one.
-func (p *Provider) OpenPorts(ctx context.Context, ref cloud.EnvRef, ports []int) error {
-	const op = "CreateListener"
+// balancer is the platform's service, the NLB behind it and its TCP
+// listeners by port.
+type balancer struct {
+	svc       privatelink.Service
+	lb        string
+	listeners map[int]string
+}
+
+func (p *Provider) balancer(ctx context.Context, ref cloud.EnvRef) (balancer, error) {
 	svc, err := p.service(ctx, ref)
 	if err != nil {
-		return err
-	}
-	group := tag(svc.Tags, TagServerGroup)
-	if group == "" {
-		return cloud.Errorf(cloud.Invalid, op, "endpoint service %s has no %s tag: tag it with the ID of the NLB server group that serves the platform", svc.ServiceId, TagServerGroup)
+		return balancer{}, err
 	}
 	lb, err := p.loadBalancer(ctx, ref.Region, svc)
 	if err != nil {
-		return err
+		return balancer{}, err
 	}
-	have, err := p.listeners(ctx, ref.Region, lb)
+	listeners, err := p.listeners(ctx, ref.Region, lb)
+	return balancer{svc: svc, lb: lb, listeners: listeners}, err
+}
+
+// OpenPorts implements cloud.Provider: a TCP listener per port on the
+// service's NLB, forwarding to the server group tagged on the service.
+// Listeners that exist are left alone (read first). CreateListener gets no
+// ClientToken: one stable enough for retries would also be reused when a
+// port is closed and opened again, and bring the deleted listener back;
+// a listener made meanwhile answers Conflict, and is read again.
+func (p *Provider) OpenPorts(ctx context.Context, ref cloud.EnvRef, ports []int) error {
+	const op = "CreateListener"
+	b, err := p.balancer(ctx, ref)
 	if err != nil {
 		return err
 	}
+	group := tag(b.svc.Tags, TagServerGroup)
+	if group == "" {
+		return cloud.Errorf(cloud.Invalid, op, "endpoint service %s has no %s tag: tag it with the ID of the NLB server group that serves the platform", b.svc.ServiceId, TagServerGroup)
+	}
+	lb, have := b.lb, b.listeners
 	c, err := p.in(ref.Region)
 	if err != nil {
 		return err
@@ -314,7 +330,6 @@ func (p *Provider) OpenPorts(ctx context.Context, ref cloud.EnvRef, ports []int)
 		req := nlb.CreateCreateListenerRequest()
 		req.RegionId, req.LoadBalancerId, req.ListenerProtocol, req.ListenerPort, req.ServerGroupId = ref.Region, lb, "TCP", requests.NewInteger(port), group
 		req.ListenerDescription = "linkwright " + ref.Project + " " + ref.Environment
-		req.ClientToken = clientToken(lb + "/" + strconv.Itoa(port))
 		_, err := call(ctx, func() (*nlb.CreateListenerResponse, error) { return c.nlb.CreateListener(req) })
 		if err := classify(productNLB, op, err); err != nil {
 			if cloud.KindOf(err) != cloud.Conflict {
@@ -337,18 +352,11 @@ func (p *Provider) OpenPorts(ctx context.Context, ref cloud.EnvRef, ports []int)
 // deleted; one already gone is success.
 func (p *Provider) ClosePorts(ctx context.Context, ref cloud.EnvRef, ports []int) error {
 	const op = "DeleteListener"
-	svc, err := p.service(ctx, ref)
+	b, err := p.balancer(ctx, ref)
 	if err != nil {
 		return err
 	}
-	lb, err := p.loadBalancer(ctx, ref.Region, svc)
-	if err != nil {
-		return err
-	}
-	have, err := p.listeners(ctx, ref.Region, lb)
-	if err != nil {
-		return err
-	}
+	have := b.listeners
 	c, err := p.in(ref.Region)
 	if err != nil {
 		return err
@@ -472,33 +480,17 @@ func (p *Provider) Connections(ctx context.Context, ref cloud.EnvRef, account st
 	return out, nil
 }
 
-// connection is a connection and what the provider needs of it beyond
-// cloud.Connection.
-type connection struct {
-	cloud.Connection
-	Bandwidth int
-}
-
 // connections lists the connections to a service, narrowed by the filter
 // given (none: every connection, whatever its owner or state). The
 // service is checked on the answer too.
 func (p *Provider) connections(ctx context.Context, region, serviceID string, filter func(*privatelink.ListVpcEndpointConnectionsRequest)) ([]cloud.Connection, error) {
-	conns, err := p.connectionsDetail(ctx, region, serviceID, filter)
-	out := make([]cloud.Connection, 0, len(conns))
-	for _, c := range conns {
-		out = append(out, c.Connection)
-	}
-	return out, err
-}
-
-func (p *Provider) connectionsDetail(ctx context.Context, region, serviceID string, filter func(*privatelink.ListVpcEndpointConnectionsRequest)) ([]connection, error) {
 	const op = "ListVpcEndpointConnections"
 	c, err := p.in(region)
 	if err != nil {
 		return nil, err
 	}
 	defer c.done()
-	var out []connection
+	var out []cloud.Connection
 	next := ""
 	for {
 		req := privatelink.CreateListVpcEndpointConnectionsRequest()
@@ -516,10 +508,12 @@ func (p *Provider) connectionsDetail(ctx context.Context, region, serviceID stri
 			if conn.ServiceId != "" && conn.ServiceId != serviceID {
 				continue
 			}
-			out = append(out, connection{Connection: cloud.Connection{
+			// The API keeps no creation time on a connection: its last
+			// change stands in, for the oldest-first order.
+			out = append(out, cloud.Connection{
 				ID: conn.EndpointId, Account: fmt.Sprintf("%016d", conn.EndpointOwnerId),
 				State: cloud.AlibabaState(conn.ConnectionStatus), Created: parseTime(conn.ModifiedTime),
-			}, Bandwidth: conn.Bandwidth})
+			})
 		}
 		if next = page.NextToken; next == "" {
 			break
@@ -696,18 +690,11 @@ func (p *Provider) RejectConnections(ctx context.Context, ref cloud.EnvRef, ids 
 // listener is unhealthy, with that as its reason.
 func (p *Provider) TargetHealth(ctx context.Context, ref cloud.EnvRef, ports []int) ([]cloud.Target, error) {
 	const op = "GetListenerHealthStatus"
-	svc, err := p.service(ctx, ref)
+	b, err := p.balancer(ctx, ref)
 	if err != nil {
 		return nil, err
 	}
-	lb, err := p.loadBalancer(ctx, ref.Region, svc)
-	if err != nil {
-		return nil, err
-	}
-	listeners, err := p.listeners(ctx, ref.Region, lb)
-	if err != nil {
-		return nil, err
-	}
+	lb, listeners := b.lb, b.listeners
 	c, err := p.in(ref.Region)
 	if err != nil {
 		return nil, err
