@@ -158,3 +158,18 @@ func TestAlibabaCustomerGrantsAcrossRegions(t *testing.T) {
 	assert.Equal(t, exitInvalid, code)
 	assert.Contains(t, errOut, "--regions is for customer grant")
 }
+
+// A request whose customer connects from another region: customer connect
+// connects from there unless --region says otherwise.
+func TestAlibabaCustomerConnectsFromTheRequestsCustomerRegion(t *testing.T) {
+	c := onSimulatedCloud(t)
+	t.Setenv("TEMPORAL_ADDRESS", "127.0.0.1:1") // no workflow to tell
+	require.NoError(t, c.AllowAccount(context.Background(), alibabaRef, alibabaAccount))
+	path := filepath.Join(t.TempDir(), "cross.json")
+	require.NoError(t, os.WriteFile(path, []byte(`{"company": "Hangzhou Widgets", "requestedBy": "li@platform.example",
+		"projectId": "alibaba12345a", "environment": "production", "cloud": "alibaba", "region": "cn-hangzhou",
+		"customerAccount": "`+alibabaAccount+`", "customerRegion": "cn-shanghai", "connectionType": "unidirectional",
+		"services": [{"name": "mysql", "port": 3306}]}`), 0o644))
+	assert.Contains(t, customerDone(t, "connect", "-f", path), " from cn-shanghai (pending-acceptance)")
+	assert.NotContains(t, customerDone(t, "connect", "-f", path, "--region", "cn-hangzhou"), " from ")
+}

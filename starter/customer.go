@@ -59,7 +59,7 @@ func cmdCustomer(ctx context.Context, args []string, out io.Writer) error {
 	portsFlag := fs.String("ports", "", "ports the customer's service answers on (grant), e.g. 5432,6379")
 	port := fs.Int("port", 0, "the port (break-port, repair-port)")
 	zonesFlag := fs.String("zones", "", "grant, zones: the availability zones of the customer's service, in the customer's naming, e.g. us-east-1a,us-east-1b (Alibaba Cloud: zone IDs, e.g. cn-hangzhou-h,cn-hangzhou-i)")
-	regionFlag := fs.String("region", "", "connect (Alibaba Cloud, simulated cloud): the region the customer's endpoint is in, when not the platform service's; the service must take consumers from it")
+	regionFlag := fs.String("region", "", "connect (Alibaba Cloud, simulated cloud): the region the customer's endpoint is in, when not the platform service's (default: the request's customerRegion); the service must take consumers from it")
 	regionsFlag := fs.String("regions", "", "grant (Alibaba Cloud, simulated cloud): the other regions the customer's service takes consumers from, e.g. cn-hangzhou, when the platform is in another region than the service")
 	id := fs.String("id", "", "delete-endpoint: the endpoint to delete (default: every one of the customer's to the platform service)")
 	ok := fs.Bool("ok", true, "verify: whether the link works")
@@ -108,6 +108,9 @@ func cmdCustomer(ctx context.Context, args []string, out io.Writer) error {
 	}
 	if *regionFlag != "" {
 		simSide.cu = simSide.cu.InRegion(*regionFlag)
+	} else if action == "connect" && simSide != nil && req.CustomerRegion != "" {
+		// The request says where the customer connects from.
+		simSide.cu = simSide.cu.InRegion(req.CustomerRegion)
 	}
 	switch action {
 	case "connect":

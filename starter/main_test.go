@@ -69,9 +69,12 @@ func TestRequestValidatesBeforeStarting(t *testing.T) {
 	assert.Contains(t, errOut, `environment "integration" cannot use PrivateLink`)
 	assert.Contains(t, errOut, "Nothing was started.")
 
-	code, out, _ := cli("request", "-f", "../deployments/local/examples/bidirectional-aws.json", "--dry-run")
-	assert.Equal(t, exitOK, code)
-	assert.Contains(t, out, "is valid")
+	for _, example := range []string{"bidirectional-aws.json", "outbound-aws.json", "unidirectional-azure.json", "bidirectional-alibaba.json",
+		"unidirectional-alibaba-cross-region.json", "unidirectional-alibaba-staging.json"} {
+		code, out, errOut := cli("request", "-f", "../deployments/local/examples/"+example, "--dry-run")
+		assert.Equal(t, exitOK, code, "%s: %s", example, errOut)
+		assert.Contains(t, out, "is valid", example)
+	}
 }
 
 func TestTargetResolution(t *testing.T) {
