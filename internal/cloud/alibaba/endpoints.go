@@ -44,24 +44,33 @@ func (p *Provider) customerService(ctx context.Context, service string) (private
 		return privatelink.Service{}, false, err
 	}
 	defer c.done()
-	req := privatelink.CreateListVpcEndpointServicesByEndUserRequest()
-	req.RegionId, req.ServiceName = region, service
-	out, err := call(ctx, func() (*privatelink.ListVpcEndpointServicesByEndUserResponse, error) {
-		return c.pl.ListVpcEndpointServicesByEndUser(req)
+	var found *privatelink.Service
+	err = pages(ctx, productPrivateLink, op, func(token string) (string, error) {
+		req := privatelink.CreateListVpcEndpointServicesByEndUserRequest()
+		req.RegionId, req.ServiceName, req.NextToken, req.MaxResults = region, service, token, requests.NewInteger(pageSize)
+		out, err := call(ctx, func() (*privatelink.ListVpcEndpointServicesByEndUserResponse, error) {
+			return c.pl.ListVpcEndpointServicesByEndUser(req)
+		})
+		if err != nil {
+			return "", err
+		}
+		for _, s := range out.Services {
+			if strings.EqualFold(s.ServiceName, service) {
+				found = &s
+				return "", nil
+			}
+		}
+		return out.NextToken, nil
 	})
-	if err != nil {
-		err = classify(productPrivateLink, op, err)
-		if cloud.IsNotFound(err) {
-			return privatelink.Service{}, false, nil
-		}
+	switch {
+	case cloud.IsNotFound(err):
+		return privatelink.Service{}, false, nil
+	case err != nil:
 		return privatelink.Service{}, false, err
+	case found == nil:
+		return privatelink.Service{}, false, nil
 	}
-	for _, s := range out.Services {
-		if strings.EqualFold(s.ServiceName, service) {
-			return s, true, nil
-		}
-	}
-	return privatelink.Service{}, false, nil
+	return *found, true, nil
 }
 
 // ServiceVisible implements cloud.Provider.
@@ -275,13 +284,12 @@ func (p *Provider) PlatformEndpoints(ctx context.Context, ref cloud.EnvRef, serv
 	}
 	defer c.done()
 	out := []cloud.Endpoint{}
-	next := ""
-	for {
+	if err := pages(ctx, productPrivateLink, op, func(token string) (string, error) {
 		req := privatelink.CreateListVpcEndpointsRequest()
-		req.RegionId, req.ServiceName, req.VpcId, req.NextToken, req.MaxResults = ref.Region, service, p.opts.VpcID, next, requests.NewInteger(pageSize)
+		req.RegionId, req.ServiceName, req.VpcId, req.NextToken, req.MaxResults = ref.Region, service, p.opts.VpcID, token, requests.NewInteger(pageSize)
 		page, err := call(ctx, func() (*privatelink.ListVpcEndpointsResponse, error) { return c.pl.ListVpcEndpoints(req) })
 		if err != nil {
-			return nil, classify(productPrivateLink, op, err)
+			return "", err
 		}
 		for _, e := range page.Endpoints {
 			ep := cloud.Endpoint{ID: e.EndpointId, Service: e.ServiceName, State: cloud.AlibabaEndpointState(e.EndpointStatus, e.ConnectionStatus),
@@ -290,9 +298,9 @@ func (p *Provider) PlatformEndpoints(ctx context.Context, ref cloud.EnvRef, serv
 				out = append(out, ep)
 			}
 		}
-		if next = page.NextToken; next == "" {
-			break
-		}
+		return page.NextToken, nil
+	}); err != nil {
+		return nil, err
 	}
 	cloud.NewestFirst(out)
 	return out, nil
@@ -317,7 +325,14 @@ func (p *Provider) DeleteEndpoint(ctx context.Context, ref cloud.EnvRef, id stri
 	req := privatelink.CreateDeleteVpcEndpointRequest()
 	req.RegionId, req.EndpointId = ref.Region, id
 	_, err = call(ctx, func() (*privatelink.DeleteVpcEndpointResponse, error) { return c.pl.DeleteVpcEndpoint(req) })
-	if err := classify(productPrivateLink, op, err); err != nil && !cloud.IsNotFound(err) {
+	err = classify(productPrivateLink, op, err)
+	if cloud.KindOf(err) == cloud.Conflict {
+		// Being deleted since the read (another run, a person)?
+		if ep, rerr := p.DescribeEndpoint(ctx, ref, id); cloud.IsNotFound(rerr) || (rerr == nil && (ep.State == cloud.StateDeleting || ep.State == cloud.StateDeleted)) {
+			return nil
+		}
+	}
+	if err != nil && !cloud.IsNotFound(err) {
 		return err
 	}
 	return nil

@@ -39,22 +39,21 @@ func (p *Provider) service(ctx context.Context, ref cloud.EnvRef) (privatelink.S
 	defer c.done()
 	tags := []privatelink.ListVpcEndpointServicesTag{{Key: TagProject, Value: ref.Project}, {Key: TagEnvironment, Value: ref.Environment}}
 	var found []privatelink.Service
-	next := ""
-	for {
+	if err := pages(ctx, productPrivateLink, op, func(token string) (string, error) {
 		req := privatelink.CreateListVpcEndpointServicesRequest()
-		req.RegionId, req.Tag, req.NextToken, req.MaxResults = ref.Region, &tags, next, requests.NewInteger(pageSize)
+		req.RegionId, req.Tag, req.NextToken, req.MaxResults = ref.Region, &tags, token, requests.NewInteger(pageSize)
 		out, err := call(ctx, func() (*privatelink.ListVpcEndpointServicesResponse, error) { return c.pl.ListVpcEndpointServices(req) })
 		if err != nil {
-			return privatelink.Service{}, classify(productPrivateLink, op, err)
+			return "", err
 		}
 		for _, s := range out.Services {
 			if tag(s.Tags, TagProject) == ref.Project && tag(s.Tags, TagEnvironment) == ref.Environment {
 				found = append(found, s)
 			}
 		}
-		if next = out.NextToken; next == "" {
-			break
-		}
+		return out.NextToken, nil
+	}); err != nil {
+		return privatelink.Service{}, err
 	}
 	switch len(found) {
 	case 0:
@@ -198,24 +197,30 @@ func (p *Provider) loadBalancer(ctx context.Context, region string, svc privatel
 		return "", err
 	}
 	defer c.done()
-	next := ""
-	for {
+	found := ""
+	if err := pages(ctx, productPrivateLink, op, func(token string) (string, error) {
 		req := privatelink.CreateListVpcEndpointServiceResourcesRequest()
-		req.RegionId, req.ServiceId, req.NextToken, req.MaxResults = region, svc.ServiceId, next, requests.NewInteger(pageSize)
+		req.RegionId, req.ServiceId, req.NextToken, req.MaxResults = region, svc.ServiceId, token, requests.NewInteger(pageSize)
 		out, err := call(ctx, func() (*privatelink.ListVpcEndpointServiceResourcesResponse, error) {
 			return c.pl.ListVpcEndpointServiceResources(req)
 		})
 		if err != nil {
-			return "", classify(productPrivateLink, op, err)
+			return "", err
 		}
 		for _, r := range out.Resources {
-			if strings.EqualFold(r.ResourceType, "nlb") {
-				return r.ResourceId, nil
+			if strings.EqualFold(r.ResourceType, "nlb") && found == "" {
+				found = r.ResourceId
 			}
 		}
-		if next = out.NextToken; next == "" {
-			break
+		if found != "" {
+			return "", nil // no need for more pages
 		}
+		return out.NextToken, nil
+	}); err != nil {
+		return "", err
+	}
+	if found != "" {
+		return found, nil
 	}
 	return "", cloud.Errorf(cloud.Invalid, op, "endpoint service %s has no Network Load Balancer attached: attach the platform's NLB to it", svc.ServiceId)
 }
@@ -229,22 +234,21 @@ func (p *Provider) listeners(ctx context.Context, region, lb string) (map[int]st
 	}
 	defer c.done()
 	out := map[int]string{}
-	next := ""
-	for {
+	if err := pages(ctx, productNLB, op, func(token string) (string, error) {
 		req := nlb.CreateListListenersRequest()
-		req.RegionId, req.LoadBalancerIds, req.ListenerProtocol, req.NextToken, req.MaxResults = region, &[]string{lb}, "TCP", next, requests.NewInteger(pageSize)
+		req.RegionId, req.LoadBalancerIds, req.ListenerProtocol, req.NextToken, req.MaxResults = region, &[]string{lb}, "TCP", token, requests.NewInteger(pageSize)
 		page, err := call(ctx, func() (*nlb.ListListenersResponse, error) { return c.nlb.ListListeners(req) })
 		if err != nil {
-			return nil, classify(productNLB, op, err)
+			return "", err
 		}
 		for _, l := range page.Listeners {
 			if l.LoadBalancerId == lb && strings.EqualFold(l.ListenerProtocol, "TCP") && !strings.EqualFold(l.ListenerStatus, "Deleting") {
 				out[l.ListenerPort] = l.ListenerId
 			}
 		}
-		if next = page.NextToken; next == "" {
-			break
-		}
+		return page.NextToken, nil
+	}); err != nil {
+		return nil, err
 	}
 	return out, nil
 }
@@ -258,24 +262,23 @@ func (p *Provider) users(ctx context.Context, region, serviceID string) ([]strin
 	}
 	defer c.done()
 	var out []string
-	next := ""
-	for {
+	if err := pages(ctx, productPrivateLink, op, func(token string) (string, error) {
 		req := privatelink.CreateListVpcEndpointServiceUsersRequest()
-		req.RegionId, req.ServiceId, req.NextToken, req.MaxResults = region, serviceID, next, requests.NewInteger(pageSize)
+		req.RegionId, req.ServiceId, req.NextToken, req.MaxResults = region, serviceID, token, requests.NewInteger(pageSize)
 		page, err := call(ctx, func() (*privatelink.ListVpcEndpointServiceUsersResponse, error) {
 			return c.pl.ListVpcEndpointServiceUsers(req)
 		})
 		if err != nil {
-			return nil, classify(productPrivateLink, op, err)
+			return "", err
 		}
 		for _, u := range page.Users {
 			if u.UserId > 0 {
 				out = append(out, fmt.Sprintf("%016d", u.UserId))
 			}
 		}
-		if next = page.NextToken; next == "" {
-			break
-		}
+		return page.NextToken, nil
+	}); err != nil {
+		return nil, err
 	}
 	return out, nil
 }
@@ -491,10 +494,9 @@ func (p *Provider) connections(ctx context.Context, region, serviceID string, fi
 	}
 	defer c.done()
 	var out []cloud.Connection
-	next := ""
-	for {
+	if err := pages(ctx, productPrivateLink, op, func(token string) (string, error) {
 		req := privatelink.CreateListVpcEndpointConnectionsRequest()
-		req.RegionId, req.ServiceId, req.NextToken, req.MaxResults = region, serviceID, next, requests.NewInteger(pageSize)
+		req.RegionId, req.ServiceId, req.NextToken, req.MaxResults = region, serviceID, token, requests.NewInteger(pageSize)
 		if filter != nil {
 			filter(req)
 		}
@@ -502,7 +504,7 @@ func (p *Provider) connections(ctx context.Context, region, serviceID string, fi
 			return c.pl.ListVpcEndpointConnections(req)
 		})
 		if err != nil {
-			return nil, classify(productPrivateLink, op, err)
+			return "", err
 		}
 		for _, conn := range page.Connections {
 			if conn.ServiceId != "" && conn.ServiceId != serviceID {
@@ -515,9 +517,9 @@ func (p *Provider) connections(ctx context.Context, region, serviceID string, fi
 				State: cloud.AlibabaState(conn.ConnectionStatus), Created: parseTime(conn.ModifiedTime),
 			})
 		}
-		if next = page.NextToken; next == "" {
-			break
-		}
+		return page.NextToken, nil
+	}); err != nil {
+		return nil, err
 	}
 	return out, nil
 }

@@ -268,3 +268,26 @@ func call[T any](ctx context.Context, fn func() (T, error)) (T, error) {
 		delay *= 2
 	}
 }
+
+// pages lists page by page: fetch gets each page's NextToken (the first
+// page's is empty), takes the page's items, and gives the next token,
+// until a page gives none. A token given twice is an error, not an
+// endless loop. fetch's errors are the SDK's, classified here.
+func pages(ctx context.Context, product, op string, fetch func(token string) (next string, err error)) error {
+	seen := map[string]bool{}
+	token := ""
+	for {
+		next, err := fetch(token)
+		if err != nil {
+			return classify(product, op, err)
+		}
+		if next == "" {
+			return nil
+		}
+		if seen[next] {
+			return cloud.Errorf(cloud.Retryable, product+":"+op, "the API gave NextToken %q twice; the listing stopped rather than loop", next)
+		}
+		seen[next] = true
+		token = next
+	}
+}

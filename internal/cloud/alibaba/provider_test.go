@@ -2,6 +2,8 @@ package alibaba
 
 import (
 	"context"
+	"net/http"
+	"net/http/httptest"
 	"slices"
 	"strings"
 	"testing"
@@ -414,4 +416,21 @@ func TestParseOptions(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, "5123456789012345", o.AccountID)
 	assert.False(t, slices.ContainsFunc([]string{o.Endpoint}, func(s string) bool { return strings.Contains(s, "secret") }))
+}
+
+// An API that hands back the same NextToken would make a listing loop
+// for ever: it is an error instead.
+func TestARepeatedNextTokenEndsTheListing(t *testing.T) {
+	calls := 0
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		calls++
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = w.Write([]byte(`{"RequestId": "r", "NextToken": "page-2", "Users": [{"UserId": 1234567890123456}]}`))
+	}))
+	t.Cleanup(srv.Close)
+	p := NewWith(Options{AccountID: platformUID, Endpoint: srv.URL}, StaticCredentials("LTAIx", "secret"))
+	_, err := p.users(context.Background(), region, "epsrv-x")
+	assert.True(t, cloud.IsRetryable(err), "%v", err)
+	assert.ErrorContains(t, err, `NextToken "page-2" twice`)
+	assert.Equal(t, 2, calls, "the first page, then the second, which gave the same token")
 }
