@@ -51,7 +51,7 @@ func startAlibabaWorker(t *testing.T, c client.Client) alibabaStack {
 			alibaba.TagPlan: "pro", alibaba.TagServerGroup: "sgp-platform"},
 	})
 	s.provider = alibaba.NewWith(alibaba.Options{
-		AccountID: alibabaPlatformUID, VpcID: "vpc-platform", SecurityGroupIDs: []string{"sg-platform"},
+		AccountID: alibabaPlatformUID, Region: "cn-hangzhou", VpcID: "vpc-platform", SecurityGroupIDs: []string{"sg-platform"},
 		Zones:    []alibaba.Zone{{ZoneID: "cn-hangzhou-h", VSwitchID: "vsw-h"}, {ZoneID: "cn-hangzhou-i", VSwitchID: "vsw-i"}},
 		Endpoint: "http://" + host,
 	}, alibaba.StaticCredentials("LTAIplatform", "platform-secret"))

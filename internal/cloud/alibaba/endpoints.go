@@ -79,6 +79,16 @@ func (p *Provider) ServiceVisible(ctx context.Context, ref cloud.EnvRef, service
 	return ok, err
 }
 
+// placedIn checks that the platform's endpoints of an environment in
+// region go where the config says: its VPC, vSwitches and security
+// groups are in one region.
+func (p *Provider) placedIn(op, region string) error {
+	if p.opts.Region != "" && region != p.opts.Region {
+		return cloud.Errorf(cloud.Invalid, op, "the worker's alibaba.vpcId, zones and securityGroupIds are in %s, not %s: run a worker configured for %s", p.opts.Region, region, region)
+	}
+	return nil
+}
+
 // platformZones are the zone IDs of the configured vSwitches, sorted.
 func (p *Provider) platformZones() []string {
 	var out []string
@@ -95,6 +105,9 @@ func (p *Provider) platformZones() []string {
 // platform's region, so it counts as offered in all of the platform's:
 // nothing is missing.
 func (p *Provider) Zones(ctx context.Context, ref cloud.EnvRef, service string) (cloud.Zones, error) {
+	if err := p.placedIn("Zones", ref.Region); err != nil {
+		return cloud.Zones{}, err
+	}
 	z := cloud.Zones{Platform: p.platformZones()}
 	if service == "" {
 		return z, nil
@@ -132,6 +145,9 @@ func (p *Provider) CreateEndpoint(ctx context.Context, spec cloud.EndpointSpec) 
 	const op = "CreateVpcEndpoint"
 	if p.opts.VpcID == "" || len(p.opts.Zones) == 0 {
 		return cloud.Endpoint{}, cloud.Errorf(cloud.Invalid, op, "set alibaba.vpcId and alibaba.zones in the worker's config: they say where the platform's endpoints into customers' services go")
+	}
+	if err := p.placedIn(op, spec.Env.Region); err != nil {
+		return cloud.Endpoint{}, err
 	}
 	region, err := serviceRegion(op, spec.Service)
 	if err != nil {
@@ -277,6 +293,9 @@ func (p *Provider) PlatformEndpoints(ctx context.Context, ref cloud.EnvRef, serv
 	const op = "ListVpcEndpoints"
 	if p.opts.VpcID == "" {
 		return nil, cloud.Errorf(cloud.Invalid, op, "set alibaba.vpcId in the worker's config: it says where the platform's endpoints into customers' services are")
+	}
+	if err := p.placedIn(op, ref.Region); err != nil {
+		return nil, err
 	}
 	c, err := p.in(ref.Region)
 	if err != nil {

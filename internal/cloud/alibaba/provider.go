@@ -78,6 +78,10 @@ type Options struct {
 	// AccountID is the platform's account UID: the principal customers
 	// whitelist on their services.
 	AccountID string `json:"accountId"`
+	// Region is where VpcID, Zones and SecurityGroupIDs are: the platform
+	// endpoints into customers' services of environments in this region.
+	// Endpoint services of every region are served; endpoints only here.
+	Region string `json:"region"`
 	// VpcID, Zones and SecurityGroupIDs say where the platform's endpoints
 	// into customers' services go.
 	VpcID            string   `json:"vpcId"`
@@ -102,11 +106,12 @@ type Options struct {
 func ParseOptions(raw []byte) (Options, error) {
 	var o Options
 	if err := strictjson.DecodeSection("alibaba", raw, &o); err != nil {
-		return o, fmt.Errorf("%w (fields: accountId, vpcId, zones, securityGroupIds, minZones, allowAutoAcceptServices, endpoint, timeoutSeconds)", err)
+		return o, fmt.Errorf("%w (fields: accountId, region, vpcId, zones, securityGroupIds, minZones, allowAutoAcceptServices, endpoint, timeoutSeconds)", err)
 	}
 	strictjson.FromEnv(&o.Endpoint, "LINKWRIGHT_ALIBABA_ENDPOINT")
 	var p strictjson.Problems
 	p.Add(!uidRe.MatchString(o.AccountID), "alibaba.accountId must be the platform's 16-digit account UID: the principal customers whitelist on their services")
+	p.Add(!regionRe.MatchString(o.Region), "alibaba.region is required: the region of vpcId, zones and securityGroupIds, e.g. cn-hangzhou")
 	p.Add(o.VpcID == "", "alibaba.vpcId is required: the platform VPC where endpoints into customers' services go")
 	p.Add(len(o.Zones) == 0, `alibaba.zones is required: [{"zoneId": "cn-hangzhou-h", "vSwitchId": "vsw-..."}, ...], one vSwitch per zone of that VPC`)
 	for i, z := range o.Zones {
@@ -121,7 +126,10 @@ func ParseOptions(raw []byte) (Options, error) {
 	return o, p.Err()
 }
 
-var uidRe = regexp.MustCompile(`^[0-9]{16}$`)
+var (
+	uidRe    = regexp.MustCompile(`^[0-9]{16}$`)
+	regionRe = regexp.MustCompile(`^[a-z]{2,3}-[a-z]+[0-9]*(-[a-z0-9]+){0,3}$`)
+)
 
 // Provider is cloud.Provider on Alibaba Cloud.
 type Provider struct {

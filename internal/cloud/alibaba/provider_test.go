@@ -58,7 +58,7 @@ func setup(t *testing.T, tune ...func(*alitest.ServiceSpec, *Options)) fixture {
 		SupportedRegions: []string{"cn-shanghai"},
 	}
 	opts := Options{
-		AccountID: platformUID, VpcID: "vpc-platform", SecurityGroupIDs: []string{"sg-platform"},
+		AccountID: platformUID, Region: region, VpcID: "vpc-platform", SecurityGroupIDs: []string{"sg-platform"},
 		Zones:    []Zone{{ZoneID: "cn-hangzhou-h", VSwitchID: "vsw-h"}, {ZoneID: "cn-hangzhou-i", VSwitchID: "vsw-i"}},
 		Endpoint: "http://" + host,
 	}
@@ -407,12 +407,12 @@ func TestMissingEnvironmentIsNotFound(t *testing.T) {
 func TestParseOptions(t *testing.T) {
 	_, err := ParseOptions([]byte(`{"accountId": "123", "zones": [{"zoneId": "cn-hangzhou-h"}], "endpoint": "ftp://x"}`))
 	require.Error(t, err)
-	for _, want := range []string{"alibaba.accountId", "alibaba.vpcId", "alibaba.zones[0] needs both", "alibaba.securityGroupIds", "alibaba.endpoint"} {
+	for _, want := range []string{"alibaba.accountId", "alibaba.region", "alibaba.vpcId", "alibaba.zones[0] needs both", "alibaba.securityGroupIds", "alibaba.endpoint"} {
 		assert.ErrorContains(t, err, want)
 	}
 	_, err = ParseOptions([]byte(`{"accountID": "5123456789012345"}`))
 	assert.ErrorContains(t, err, "accountID", "strict: a misspelt field is named")
-	o, err := ParseOptions([]byte(`{"accountId": "5123456789012345", "vpcId": "vpc-1", "zones": [{"zoneId": "cn-hangzhou-h", "vSwitchId": "vsw-1"}], "securityGroupIds": ["sg-1"]}`))
+	o, err := ParseOptions([]byte(`{"accountId": "5123456789012345", "region": "cn-hangzhou", "vpcId": "vpc-1", "zones": [{"zoneId": "cn-hangzhou-h", "vSwitchId": "vsw-1"}], "securityGroupIds": ["sg-1"]}`))
 	require.NoError(t, err)
 	assert.Equal(t, "5123456789012345", o.AccountID)
 	assert.False(t, slices.ContainsFunc([]string{o.Endpoint}, func(s string) bool { return strings.Contains(s, "secret") }))
@@ -433,4 +433,19 @@ func TestARepeatedNextTokenEndsTheListing(t *testing.T) {
 	assert.True(t, cloud.IsRetryable(err), "%v", err)
 	assert.ErrorContains(t, err, `NextToken "page-2" twice`)
 	assert.Equal(t, 2, calls, "the first page, then the second, which gave the same token")
+}
+
+// The platform's VPC, vSwitches and security groups are in one region: an
+// environment in another gets a clear refusal, not an API error about a
+// VPC it cannot see.
+func TestEndpointsOnlyInTheConfiguredRegion(t *testing.T) {
+	f := setup(t)
+	other := ref
+	other.Region = "cn-shanghai"
+	_, err := f.p.CreateEndpoint(context.Background(), cloud.EndpointSpec{Env: other, Service: "com.aliyuncs.privatelink.cn-shanghai.epsrv-bp1customer0000000sh", Token: "t"})
+	assert.Equal(t, cloud.Invalid, cloud.KindOf(err))
+	assert.ErrorContains(t, err, "are in cn-hangzhou, not cn-shanghai")
+	_, err = f.p.Zones(context.Background(), other, "")
+	assert.ErrorContains(t, err, "are in cn-hangzhou, not cn-shanghai")
+	assert.Empty(t, f.m.Log(), "refused before any call")
 }
