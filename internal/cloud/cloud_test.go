@@ -107,3 +107,20 @@ func TestAWSAccountIsOnlyAnAccountsRoot(t *testing.T) {
 		assert.False(t, ok, p)
 	}
 }
+
+func TestAlibabaFacts(t *testing.T) {
+	for _, tc := range []struct {
+		in     string
+		lo, hi int
+		kind   string
+	}{{"NLB", 100, 50000, "nlb"}, {"alb", 100, 25000, "alb"}, {"slb", 100, 10240, "slb"}, {"", 100, 50000, "nlb"}, {"gwlb", 100, 50000, "nlb"}} {
+		lo, hi, kind := AlibabaBandwidthRange(tc.in)
+		assert.Equal(t, []any{tc.lo, tc.hi, tc.kind}, []any{lo, hi, kind}, tc.in)
+	}
+	region, id, ok := AlibabaServiceName("com.aliyuncs.privatelink.cn-shanghai.epsrv-bp1abc00000000")
+	assert.True(t, ok)
+	assert.Equal(t, "cn-shanghai", region)
+	assert.Equal(t, "epsrv-bp1abc00000000", id)
+	_, _, ok = AlibabaServiceName("com.amazonaws.vpce.us-east-1.vpce-svc-0123456789abcdef0")
+	assert.False(t, ok)
+}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
-	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -15,18 +14,14 @@ import (
 	"github.com/linkwright/linkwright/internal/cloud"
 )
 
-// serviceNameRe is an Alibaba endpoint service name; its region is the
-// service's.
-var serviceNameRe = regexp.MustCompile(`^com\.aliyuncs\.privatelink\.([a-z0-9-]+)\.(epsrv-[a-z0-9]+)$`)
-
 // serviceRegion is the region of a customer's endpoint service, from its
 // name.
 func serviceRegion(op, service string) (string, error) {
-	m := serviceNameRe.FindStringSubmatch(service)
-	if m == nil {
+	region, _, ok := cloud.AlibabaServiceName(service)
+	if !ok {
 		return "", cloud.Errorf(cloud.Invalid, op, "%q is not an Alibaba Cloud endpoint service name (com.aliyuncs.privatelink.<region>.epsrv-<id>)", service)
 	}
-	return m[1], nil
+	return region, nil
 }
 
 // customerService describes a customer's endpoint service as the platform

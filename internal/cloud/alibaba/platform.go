@@ -20,14 +20,6 @@ import (
 // lists; 50 keeps answers small).
 const pageSize = 50
 
-// bandwidthRange is the Bandwidth EnableVpcEndpointConnection takes, in
-// Mbps, by the service's resource type.
-var bandwidthRange = map[string][2]int{
-	"nlb": {100, 50000},
-	"alb": {100, 25000},
-	"slb": {100, 10240}, // CLB
-}
-
 // service finds the platform's endpoint service of an environment by its
 // tags. The tags are the filter and are checked on the answer too.
 func (p *Provider) service(ctx context.Context, ref cloud.EnvRef) (privatelink.Service, error) {
@@ -384,36 +376,23 @@ func (p *Provider) ClosePorts(ctx context.Context, ref cloud.EnvRef, ports []int
 // read first (the call takes no ClientToken). "*" is refused: Linkwright
 // allows one customer at a time.
 func (p *Provider) AllowAccount(ctx context.Context, ref cloud.EnvRef, account string) error {
-	const op = "AddUserToVpcEndpointService"
-	uid, err := checkUID(op, account)
-	if err != nil {
-		return err
-	}
-	svc, err := p.service(ctx, ref)
-	if err != nil {
-		return err
-	}
-	users, err := p.users(ctx, ref.Region, svc.ServiceId)
-	if err != nil || slices.Contains(users, account) {
-		return err
-	}
-	c, err := p.in(ref.Region)
-	if err != nil {
-		return err
-	}
-	defer c.done()
-	req := privatelink.CreateAddUserToVpcEndpointServiceRequest()
-	req.RegionId, req.ServiceId, req.UserId = ref.Region, svc.ServiceId, requests.NewInteger64(uid)
-	_, err = call(ctx, func() (*privatelink.AddUserToVpcEndpointServiceResponse, error) {
-		return c.pl.AddUserToVpcEndpointService(req)
-	})
-	return classify(productPrivateLink, op, err)
+	return p.whitelist(ctx, ref, account, true)
 }
 
 // RevokeAccount implements cloud.Provider: the UID leaves the whitelist,
 // read first; one not on it is success.
 func (p *Provider) RevokeAccount(ctx context.Context, ref cloud.EnvRef, account string) error {
-	const op = "RemoveUserFromVpcEndpointService"
+	return p.whitelist(ctx, ref, account, false)
+}
+
+// whitelist puts the UID on the service's whitelist (add) or takes it off,
+// after reading the whitelist: a UID already where it should be costs no
+// write.
+func (p *Provider) whitelist(ctx context.Context, ref cloud.EnvRef, account string, add bool) error {
+	op := "RemoveUserFromVpcEndpointService"
+	if add {
+		op = "AddUserToVpcEndpointService"
+	}
 	uid, err := checkUID(op, account)
 	if err != nil {
 		return err
@@ -423,7 +402,7 @@ func (p *Provider) RevokeAccount(ctx context.Context, ref cloud.EnvRef, account 
 		return err
 	}
 	users, err := p.users(ctx, ref.Region, svc.ServiceId)
-	if err != nil || !slices.Contains(users, account) {
+	if err != nil || slices.Contains(users, account) == add {
 		return err
 	}
 	c, err := p.in(ref.Region)
@@ -431,6 +410,14 @@ func (p *Provider) RevokeAccount(ctx context.Context, ref cloud.EnvRef, account 
 		return err
 	}
 	defer c.done()
+	if add {
+		req := privatelink.CreateAddUserToVpcEndpointServiceRequest()
+		req.RegionId, req.ServiceId, req.UserId = ref.Region, svc.ServiceId, requests.NewInteger64(uid)
+		_, err = call(ctx, func() (*privatelink.AddUserToVpcEndpointServiceResponse, error) {
+			return c.pl.AddUserToVpcEndpointService(req)
+		})
+		return classify(productPrivateLink, op, err)
+	}
 	req := privatelink.CreateRemoveUserFromVpcEndpointServiceRequest()
 	req.RegionId, req.ServiceId, req.UserId = ref.Region, svc.ServiceId, requests.NewInteger64(uid)
 	_, err = call(ctx, func() (*privatelink.RemoveUserFromVpcEndpointServiceResponse, error) {
@@ -570,12 +557,9 @@ func (p *Provider) AcceptConnectionsWithBandwidth(ctx context.Context, ref cloud
 		return err
 	}
 	if mbps != 0 {
-		r, ok := bandwidthRange[strings.ToLower(svc.ServiceResourceType)]
-		if !ok {
-			r = bandwidthRange["nlb"]
-		}
-		if mbps < r[0] || mbps > r[1] {
-			return cloud.Errorf(cloud.Invalid, op, "bandwidth %d Mbps is outside what a %s endpoint service allows per connection (%d-%d Mbps): change the request's bandwidthMbps", mbps, strings.ToUpper(orDefault(svc.ServiceResourceType, "nlb")), r[0], r[1])
+		lo, hi, kind := cloud.AlibabaBandwidthRange(svc.ServiceResourceType)
+		if mbps < lo || mbps > hi {
+			return cloud.Errorf(cloud.Invalid, op, "bandwidth %d Mbps is outside what a %s endpoint service allows per connection (%d-%d Mbps): change the request's bandwidthMbps", mbps, strings.ToUpper(kind), lo, hi)
 		}
 	}
 	states, err := p.states(ctx, ref.Region, svc.ServiceId, ids)

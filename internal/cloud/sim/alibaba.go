@@ -39,23 +39,11 @@ const (
 	alibabaServiceZoneCount  = 3
 )
 
-// bandwidthRange is the bandwidth, in Mbps, a connection to a service may
-// be given when it is accepted, by the service's resource type (CLB is
-// "slb" in the API).
-var bandwidthRange = map[string][2]int{
-	"nlb": {100, 50000},
-	"alb": {100, 25000},
-	"slb": {100, 10240},
-}
-
 // defaultResourceType is the load balancer behind an Alibaba service that
 // does not say (the seeded ones and those Grant creates are NLBs).
 const defaultResourceType = "nlb"
 
-var (
-	alibabaUID         = regexp.MustCompile(`^[0-9]{16}$`)
-	alibabaServiceName = regexp.MustCompile(`^com\.aliyuncs\.privatelink\.([a-z0-9-]+)\.(epsrv-[a-z0-9]+)$`)
-)
+var alibabaUID = regexp.MustCompile(`^[0-9]{16}$`)
 
 // AlibabaRegions lists the Alibaba Cloud regions the simulated cloud has
 // zones for, sorted.
@@ -83,11 +71,7 @@ func alibabaFirstZones(region string, n int) []string {
 // alibabaService splits an Alibaba endpoint service name into its region
 // and service ID; ok is false for a name that is not one.
 func alibabaService(name string) (region, id string, ok bool) {
-	m := alibabaServiceName.FindStringSubmatch(key(name))
-	if m == nil {
-		return "", "", false
-	}
-	return m[1], m[2], true
+	return cloud.AlibabaServiceName(key(name))
 }
 
 // alibabaDNSName is an endpoint's name, shaped as Alibaba's
@@ -109,15 +93,9 @@ func (svc *service) checkBandwidth(op string, mbps int) error {
 	if svc != nil {
 		rt = svc.ResourceType
 	}
-	if rt == "" {
-		rt = defaultResourceType
-	}
-	r, ok := bandwidthRange[rt]
-	if !ok {
-		r = bandwidthRange[defaultResourceType]
-	}
-	if mbps < r[0] || mbps > r[1] {
-		return cloud.Errorf(cloud.Invalid, op, "bandwidth %d Mbps is outside what a %s endpoint service allows per connection (%d-%d Mbps)", mbps, strings.ToUpper(rt), r[0], r[1])
+	lo, hi, kind := cloud.AlibabaBandwidthRange(rt)
+	if mbps < lo || mbps > hi {
+		return cloud.Errorf(cloud.Invalid, op, "bandwidth %d Mbps is outside what a %s endpoint service allows per connection (%d-%d Mbps)", mbps, strings.ToUpper(kind), lo, hi)
 	}
 	return nil
 }
