@@ -2,6 +2,7 @@ package awstest
 
 import (
 	"context"
+	"errors"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -10,6 +11,7 @@ import (
 	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
 	elbv2 "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
 	elbtypes "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2/types"
+	"github.com/aws/smithy-go"
 
 	"github.com/linkwright/linkwright/internal/cloud"
 )
@@ -57,11 +59,9 @@ func (x *Extension) Build(ctx context.Context, ref cloud.EnvRef, plan string) (P
 		}
 		p.SubnetIDs = append(p.SubnetIDs, aws.ToString(sn.Subnet.SubnetId))
 	}
-	sg, err := e.CreateSecurityGroup(ctx, &ec2.CreateSecurityGroupInput{GroupName: aws.String("nlb-" + ref.Project + "-" + ref.Environment), Description: aws.String("platform NLB"), VpcId: vpc.Vpc.VpcId})
-	if err != nil {
+	if p.SecurityGroupID, err = securityGroup(ctx, e, vpc.Vpc.VpcId, "nlb-"+ref.Project+"-"+ref.Environment); err != nil {
 		return p, err
 	}
-	p.SecurityGroupID = aws.ToString(sg.GroupId)
 	nlb, err := lbs.CreateLoadBalancer(ctx, &elbv2.CreateLoadBalancerInput{Name: aws.String("p-" + ref.Project + "-" + ref.Environment), Type: elbtypes.LoadBalancerTypeEnumNetwork,
 		Subnets: p.SubnetIDs, SecurityGroups: []string{p.SecurityGroupID}})
 	if err != nil {
@@ -91,4 +91,25 @@ func (x *Extension) Build(ctx context.Context, ref cloud.EnvRef, plan string) (P
 	}
 	p.ServiceID, p.ServiceName = aws.ToString(svc.ServiceConfiguration.ServiceId), aws.ToString(svc.ServiceConfiguration.ServiceName)
 	return p, nil
+}
+
+// securityGroup creates the named group in the VPC. The SDK retries a
+// create whose answer was lost (a slow moto on a loaded machine), and the
+// retry then finds the group its first try made (InvalidGroup.Duplicate):
+// that group is the one asked for.
+func securityGroup(ctx context.Context, e *ec2.Client, vpcID *string, name string) (string, error) {
+	sg, err := e.CreateSecurityGroup(ctx, &ec2.CreateSecurityGroupInput{GroupName: aws.String(name), Description: aws.String("platform NLB"), VpcId: vpcID})
+	if err == nil {
+		return aws.ToString(sg.GroupId), nil
+	}
+	var apiErr smithy.APIError
+	if !errors.As(err, &apiErr) || apiErr.ErrorCode() != "InvalidGroup.Duplicate" {
+		return "", err
+	}
+	out, derr := e.DescribeSecurityGroups(ctx, &ec2.DescribeSecurityGroupsInput{Filters: []ec2types.Filter{
+		{Name: aws.String("group-name"), Values: []string{name}}, {Name: aws.String("vpc-id"), Values: []string{aws.ToString(vpcID)}}}})
+	if derr != nil || len(out.SecurityGroups) != 1 {
+		return "", err
+	}
+	return aws.ToString(out.SecurityGroups[0].GroupId), nil
 }
