@@ -147,33 +147,36 @@ func act(ctx workflow.Context, summary string) workflow.Context {
 	})
 }
 
-// poll runs a NotYet-until-done activity: its retries are the polls, with
-// backoff growing to PollMax, and they add nothing to history.
-func (c *core) poll(ctx workflow.Context, summary string, until time.Duration) workflow.Context {
-	first, most := c.policy.PollInitial.D(), c.policy.PollMax.D()
+// poll runs a NotYet-until-done activity: its retries are the polls, and
+// they add nothing to history. The interval starts at first and doubles
+// until the wait's deadline (the next milestone), with no cap in between: a wait of a week costs a few polls more than a wait of an hour
+// (log2 of the wait), and a poll never comes later after the customer
+// acted than the time already waited. Events (the customer's signals, the
+// cloud's notifications, a nudge) check at once.
+func (c *core) poll(ctx workflow.Context, summary string, until, first time.Duration) workflow.Context {
 	return workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
 		Summary:                summary,
 		StartToCloseTimeout:    pollCallTimeout,
 		HeartbeatTimeout:       heartbeatTimeout,
 		ScheduleToCloseTimeout: until,
 		RetryPolicy: &temporal.RetryPolicy{
-			InitialInterval: first, BackoffCoefficient: 2, MaximumInterval: most,
-			MaximumAttempts:        pollAttempts(first, most, until),
+			InitialInterval: first, BackoffCoefficient: 2, MaximumInterval: max(until, first),
+			MaximumAttempts:        pollAttempts(first, until),
 			NonRetryableErrorTypes: activities.NonRetryable,
 		},
 	})
 }
 
-// pollAttempts is enough attempts to poll until the deadline: the doublings
-// up to the cap, then one per cap. Set explicitly, it is also the budget of
-// cloud calls one wait may make.
-func pollAttempts(first, most, until time.Duration) int32 {
-	n := int64(2)
-	for d := first; d < most; d *= 2 {
+// pollAttempts is enough attempts to poll until the deadline with the
+// interval doubling from first: the first try, one per doubling, and one
+// more. Set explicitly, it is also the budget of cloud calls one wait may
+// make: O(log(until/first)).
+func pollAttempts(first, until time.Duration) int32 {
+	n := int32(2)
+	for d := first; d < until && n < math.MaxInt32; d *= 2 {
 		n++
 	}
-	n += int64(until / most)
-	return int32(min(n, math.MaxInt32))
+	return n
 }
 
 func (c *core) refreshPolicy(ctx workflow.Context) {
@@ -257,6 +260,10 @@ func (c *core) await(ctx workflow.Context, w waitFor) error {
 	c.setPhase(ctx, w.phase, w.on, w.next)
 	c.nudge.ReceiveAsync(nil) // a nudge from before this wait: the first check is immediate anyway
 	since := workflow.Now(ctx)
+	// quiet is when the wait last heard anything: polls resume from a
+	// milestone at the interval they had reached, and from a nudge (the
+	// customer is at work) at PollInitial again.
+	quiet := since
 	reminders := 0
 	for {
 		at, m := c.nextMilestone(workflow.Now(ctx), since, reminders, w.on)
@@ -270,25 +277,29 @@ func (c *core) await(ctx workflow.Context, w waitFor) error {
 			continue
 		}
 		left := at.Sub(workflow.Now(ctx))
-		done, err := c.check(ctx, w, left, m)
+		first := max(c.policy.PollInitial.D(), workflow.Now(ctx).Sub(quiet)/2)
+		done, nudged, err := c.check(ctx, w, left, first, m)
 		if done || err != nil {
 			return err
+		}
+		if nudged {
+			quiet = workflow.Now(ctx)
 		}
 	}
 }
 
-// check waits for w until left has passed or a nudge arrives. It reports
-// done when w is over.
-func (c *core) check(ctx workflow.Context, w waitFor, left time.Duration, m milestone) (bool, error) {
+// check waits for w until left has passed or a nudge arrives, polling
+// first after first (the first poll is at once). It reports done when w
+// is over, and whether a nudge ended it.
+func (c *core) check(ctx workflow.Context, w waitFor, left, first time.Duration, m milestone) (done, nudged bool, err error) {
 	if w.poll == nil {
 		ok, err := workflow.AwaitWithOptions(ctx, workflow.AwaitOptions{Timeout: left, TimerOptions: workflow.TimerOptions{Summary: "until " + m.String()}}, w.cond)
-		return ok, err
+		return ok, false, err
 	}
-	pctx, cancel := workflow.WithCancel(c.poll(ctx, w.next, left))
+	deadline := workflow.Now(ctx).Add(left)
+	pctx, cancel := workflow.WithCancel(c.poll(ctx, w.next, left, first))
 	defer cancel()
 	f := w.poll(pctx)
-	var err error
-	nudged := false
 	sel := workflow.NewSelector(ctx)
 	sel.AddFuture(f, func(f workflow.Future) { err = f.Get(ctx, w.out) })
 	sel.AddReceive(c.nudge, func(ch workflow.ReceiveChannel, _ bool) { ch.Receive(ctx, nil); nudged = true })
@@ -297,13 +308,28 @@ func (c *core) check(ctx workflow.Context, w waitFor, left time.Duration, m mile
 	case nudged:
 		cancel()
 		_ = f.Get(ctx, nil)
-		return false, ctx.Err()
+		return false, true, ctx.Err()
 	case err == nil:
-		return true, nil
+		return true, false, nil
 	case isNotYet(err):
+		nudged, err = c.rest(ctx, deadline, m)
+		return false, nudged, err
+	}
+	return true, false, err
+}
+
+// rest waits out what is left of a check whose polls ended before its
+// deadline (the next doubling would have passed it): the check after the
+// last poll is the milestone itself, unless a nudge comes first.
+func (c *core) rest(ctx workflow.Context, deadline time.Time, m milestone) (nudged bool, err error) {
+	left := deadline.Sub(workflow.Now(ctx))
+	if left <= 0 {
 		return false, nil
 	}
-	return true, err
+	nudged, err = workflow.AwaitWithOptions(ctx, workflow.AwaitOptions{Timeout: left, TimerOptions: workflow.TimerOptions{Summary: "until " + m.String()}},
+		func() bool { return c.nudge.Len() > 0 })
+	c.nudge.ReceiveAsync(nil)
+	return nudged, err
 }
 
 func isNotYet(err error) bool {

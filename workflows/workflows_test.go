@@ -82,6 +82,8 @@ type EnablementSuite struct {
 	resolver  *flakyResolver
 	mu        sync.Mutex
 	started   []activity.Info // every activity the run started
+	// cloudCalls counts every provider call the activities made, by method.
+	cloudCalls map[string]int
 }
 
 // memoStore stands in for the server's record of the reverse link's memo:
@@ -155,6 +157,7 @@ func (s *EnablementSuite) newEnv() {
 	s.env = s.NewTestWorkflowEnvironment()
 	s.counter = &commandCounter{}
 	s.started = nil
+	s.cloudCalls = nil
 	s.env.SetWorkerOptions(worker.Options{Interceptors: []interceptorWorker{s.counter, &activities.Heartbeats{}}})
 	// The server keeps the reverse link's memo; here the test does.
 	s.memos = &memoStore{}
@@ -171,13 +174,32 @@ func (s *EnablementSuite) newEnv() {
 	s.env.RegisterWorkflow(PrivateLinkLive)
 	s.env.RegisterWorkflow(PrivateLinkChange)
 	s.env.RegisterWorkflow(PrivateLinkTeardown)
-	s.calls = &recorder{Provider: s.cloud}
+	s.calls = &recorder{Provider: cloud.Wrap(s.cloud, s.countCall)}
 	policy := s.policy
 	s.env.RegisterActivity(&activities.Activities{
 		Cloud: s.calls, Tracker: s.tracker, Prober: &simProber{listeners: s.listeners, probe: &probe.Prober{Resolver: s.resolver, Timeout: time.Second}},
 		Policy: func() config.Policy { return *policy }, Workflows: s.memos,
 		Confirm: []time.Duration{10 * time.Millisecond},
 	})
+}
+
+func (s *EnablementSuite) countCall(_ context.Context, _ cloud.EnvRef, op string, call func() error) error {
+	s.mu.Lock()
+	if s.cloudCalls == nil {
+		s.cloudCalls = map[string]int{}
+	}
+	s.cloudCalls[op]++
+	s.mu.Unlock()
+	return call()
+}
+
+func (s *EnablementSuite) callCount() (n int, byOp map[string]int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, c := range s.cloudCalls {
+		n += c
+	}
+	return n, maps.Clone(s.cloudCalls)
 }
 
 // simProber probes the simulated cloud's endpoints through a resolver the
@@ -225,6 +247,24 @@ func (s *EnablementSuite) startRaw(id string, data []byte) {
 }
 
 func (s *EnablementSuite) at(d time.Duration, fn func()) { s.env.RegisterDelayedCallback(fn, d) }
+
+// atWhen runs fn after d, or at the first hour after it at which the
+// workflow's status satisfies ok: a customer acting without telling us is
+// found by a poll whose interval grows with the wait, so a test waits for
+// the state the workflow reached, not for a guessed time.
+func (s *EnablementSuite) atWhen(d time.Duration, ok func(Status) bool, fn func()) {
+	s.at(d, func() {
+		if ok(s.status()) {
+			fn()
+			return
+		}
+		s.atWhen(time.Hour, ok, fn)
+	})
+}
+
+func gateOpen(g string) func(Status) bool { return func(st Status) bool { return st.Gate == g } }
+
+func inPhase(p Phase) func(Status) bool { return func(st Status) bool { return st.Phase == p } }
 
 func (s *EnablementSuite) status() Status {
 	v, err := s.env.QueryWorkflow(QueryStatus)
@@ -730,7 +770,7 @@ func (s *EnablementSuite) TestLongWaitOnTheCloudKeepsPolling() {
 		broken = s.status()
 		s.Require().NoError(s.cloud.OpenPorts(context.Background(), s.ref, []int{2222}))
 	})
-	s.at(3*24*time.Hour+time.Hour, s.customerConfirms)
+	s.atWhen(3*24*time.Hour+time.Hour, inPhase(PhaseAwaitingConfirmation), s.customerConfirms)
 	s.start(uniRequest())
 
 	s.NoError(s.runError())
@@ -829,8 +869,10 @@ func (s *EnablementSuite) historyScenario(wait time.Duration) int {
 		_, err := s.customer().CreateEndpoint(s.platformService())
 		s.Require().NoError(err)
 	})
-	s.at(wait+time.Hour, func() { s.approve(GateAcceptConnection, alice) })
-	s.at(wait+2*time.Hour, s.customerConfirms)
+	s.atWhen(wait+time.Hour, gateOpen(GateAcceptConnection), func() {
+		s.approve(GateAcceptConnection, alice)
+		s.atWhen(time.Hour, inPhase(PhaseAwaitingConfirmation), s.customerConfirms)
+	})
 	s.start(uniRequest())
 	s.Equal(OutcomeCompleted, s.result().Outcome)
 	return s.counter.events()
@@ -845,6 +887,42 @@ func (s *EnablementSuite) TestHistoryOfA30DayWaitIsBounded() {
 	// about 4300 polls at a 10-minute cap would be thousands of events.
 	s.LessOrEqual(long-short, 60)
 	s.Greater(long, short, "the reminders and escalation are there")
+}
+
+// callsScenario: the customer creates their endpoint after wait and tells
+// no one (the poll must find it), an approver approves, the customer
+// confirms. It counts the cloud calls of the whole enablement.
+func (s *EnablementSuite) callsScenario(wait time.Duration) (int, map[string]int) {
+	s.policy.PollInitial = config.Duration(5 * time.Second) // the shipped policy
+	s.policy.ExpireAfter = config.Duration(30 * 24 * time.Hour)
+	s.at(wait, func() {
+		_, err := s.customer().CreateEndpoint(s.platformService())
+		s.Require().NoError(err)
+	})
+	s.atWhen(wait, gateOpen(GateAcceptConnection), func() {
+		s.approve(GateAcceptConnection, alice)
+		s.atWhen(time.Minute, inPhase(PhaseAwaitingConfirmation), s.customerConfirms)
+	})
+	s.start(uniRequest())
+	s.Equal(OutcomeCompleted, s.result().Outcome)
+	return s.callCount()
+}
+
+// Cloud calls grow with the log of the wait, not with the wait: polls
+// double their interval until the next milestone. A week costs a few
+// calls more than an hour (figures for make bench: go test -v -run
+// 'TestEnablement/TestCloudCallsPerWait' ./workflows/).
+func (s *EnablementSuite) TestCloudCallsPerWait() {
+	hour, hourBy := s.callsScenario(time.Hour)
+	s.SetupTest()
+	week, weekBy := s.callsScenario(7 * 24 * time.Hour)
+	s.T().Logf("cloud calls per enablement: 1-hour wait %d, 7-day wait %d", hour, week)
+	s.T().Logf("  by call, 1-hour wait: %v", hourBy)
+	s.T().Logf("  by call, 7-day wait:  %v", weekBy)
+	// log2(7 days / 1 hour) is about 7.4 doublings more; a 2-minute cap
+	// would have polled about 5,000 times more.
+	s.LessOrEqual(week-hour, 12, "a week costs a few calls more than an hour")
+	s.Greater(week, hour, "the longer wait polls a few more times")
 }
 
 func TestAddBusinessDays(t *testing.T) {
