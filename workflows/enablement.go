@@ -121,6 +121,9 @@ func (e *enablement) validate(ctx workflow.Context, raw json.RawMessage) error {
 				Problem: fmt.Sprintf("has no %s environment on %s", req.Environment, req.Cloud), Fix: "check the project ID, environment and cloud"})
 		} else {
 			e.env = found.Env
+			// Found once per run: later calls that need only the service's
+			// ID take it from here instead of finding it again.
+			e.ref.ServiceHint = found.Env.ServiceID
 			problems = append(problems, req.CheckPlatform(request.Platform{Cloud: found.Env.Cloud, Region: found.Env.Region, Plan: found.Env.Plan, Regions: found.Env.Regions})...)
 		}
 	}

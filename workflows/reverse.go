@@ -61,7 +61,7 @@ func PrivateLinkReverseLink(ctx workflow.Context, in ReverseInput) (ReverseResul
 	}
 	r := &reverse{core: newCore(ctx), in: in, reporter: &reporter{parent: *info.ParentWorkflowExecution}}
 	r.policy, r.started, r.requester, r.home = in.Policy, in.Started, in.Request.RequestedBy, in.ParentID
-	r.ref = cloud.EnvRef{Cloud: in.Env.Cloud, Region: in.Env.Region, Project: in.Env.Project, Environment: in.Env.Environment}
+	r.ref = cloud.EnvRef{Cloud: in.Env.Cloud, Region: in.Env.Region, Project: in.Env.Project, Environment: in.Env.Environment, ServiceHint: in.Env.ServiceID}
 	r.st.Ticket, r.st.Escalated, r.st.ServiceName = in.Ticket, in.Escalated, in.Request.CustomerEndpointService
 	r.st.Company, r.st.Project, r.st.Environment, r.st.Cloud = in.Request.Company, in.Request.ProjectID, in.Request.Environment, in.Request.Cloud
 	r.st.Deadline = addBusinessDays(in.Started, in.Policy.TargetBusinessDays)

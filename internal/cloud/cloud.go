@@ -111,6 +111,12 @@ type EnvRef struct {
 	Region      string `json:"region"`
 	Project     string `json:"project"`
 	Environment string `json:"environment"`
+	// ServiceHint is the provider's ID of the environment's endpoint
+	// service (Environment.ServiceID) as a run found it: a call that needs
+	// only the ID uses it instead of finding the service by its tags
+	// again, so a run finds its platform service once. Empty: look it up.
+	// Workflows set it from their own lookup, never from a request.
+	ServiceHint string `json:"serviceHint,omitempty"`
 }
 
 func (r EnvRef) String() string {

@@ -20,11 +20,11 @@ import (
 // filter the API (or an emulator) ignores lets no other account's
 // connection through.
 func (p *Provider) Connections(ctx context.Context, ref cloud.EnvRef, account string) ([]cloud.Connection, error) {
-	svc, err := p.service(ctx, ref)
+	serviceID, err := p.serviceID(ctx, ref)
 	if err != nil {
 		return nil, err
 	}
-	all, err := p.connections(ctx, ref.Region, aws.ToString(svc.ServiceId), ec2types.Filter{Name: aws.String("vpc-endpoint-owner"), Values: []string{account}})
+	all, err := p.connections(ctx, ref.Region, serviceID, ec2types.Filter{Name: aws.String("vpc-endpoint-owner"), Values: []string{account}})
 	if err != nil {
 		return nil, err
 	}
@@ -65,11 +65,10 @@ func (p *Provider) connections(ctx context.Context, region, serviceID string, fi
 
 // byID reads the current state of the given connections.
 func (p *Provider) byID(ctx context.Context, ref cloud.EnvRef, ids []string) (string, map[string]cloud.State, error) {
-	svc, err := p.service(ctx, ref)
+	id, err := p.serviceID(ctx, ref)
 	if err != nil {
 		return "", nil, err
 	}
-	id := aws.ToString(svc.ServiceId)
 	states, err := p.states(ctx, ref.Region, id, ids)
 	return id, states, err
 }

@@ -57,6 +57,16 @@ func (p *Provider) service(ctx context.Context, ref cloud.EnvRef) (ec2types.Serv
 		"no endpoint service in %s is tagged %s=%s and %s=%s", ref.Region, TagProject, ref.Project, TagEnvironment, ref.Environment)
 }
 
+// serviceID is the ID of the environment's endpoint service: the run's
+// hint when it has one, found by tags otherwise.
+func (p *Provider) serviceID(ctx context.Context, ref cloud.EnvRef) (string, error) {
+	if ref.ServiceHint != "" {
+		return ref.ServiceHint, nil
+	}
+	svc, err := p.service(ctx, ref)
+	return aws.ToString(svc.ServiceId), err
+}
+
 // Environment implements cloud.Provider.
 func (p *Provider) Environment(ctx context.Context, ref cloud.EnvRef) (cloud.Environment, error) {
 	svc, err := p.service(ctx, ref)
@@ -95,8 +105,8 @@ func accountPrincipal(op, account string) (string, error) {
 // permissions reads the principals allowed on the endpoint service, every
 // page of them: a principal missed would be added twice, or left out of
 // what undo must keep.
-func (p *Provider) permissions(ctx context.Context, region string, svc ec2types.ServiceConfiguration) ([]string, error) {
-	pages := ec2.NewDescribeVpcEndpointServicePermissionsPaginator(p.in(region).ec2, &ec2.DescribeVpcEndpointServicePermissionsInput{ServiceId: svc.ServiceId})
+func (p *Provider) permissions(ctx context.Context, region, serviceID string) ([]string, error) {
+	pages := ec2.NewDescribeVpcEndpointServicePermissionsPaginator(p.in(region).ec2, &ec2.DescribeVpcEndpointServicePermissionsInput{ServiceId: aws.String(serviceID)})
 	var principals []string
 	for pages.HasMorePages() {
 		page, err := pages.NextPage(ctx)
@@ -128,7 +138,7 @@ func (p *Provider) serviceState(ctx context.Context, region string, svc ec2types
 	if err != nil {
 		return cloud.ServiceState{}, err
 	}
-	principals, err := p.permissions(ctx, region, svc)
+	principals, err := p.permissions(ctx, region, aws.ToString(svc.ServiceId))
 	if err != nil {
 		return cloud.ServiceState{}, err
 	}
@@ -161,18 +171,18 @@ func (p *Provider) setPermission(ctx context.Context, ref cloud.EnvRef, account 
 	if err != nil {
 		return err
 	}
-	svc, err := p.service(ctx, ref)
+	serviceID, err := p.serviceID(ctx, ref)
 	if err != nil {
 		return err
 	}
-	principals, err := p.permissions(ctx, ref.Region, svc)
+	principals, err := p.permissions(ctx, ref.Region, serviceID)
 	if err != nil {
 		return err
 	}
 	if slices.Contains(principals, principal) == allow {
 		return nil
 	}
-	in := &ec2.ModifyVpcEndpointServicePermissionsInput{ServiceId: svc.ServiceId}
+	in := &ec2.ModifyVpcEndpointServicePermissionsInput{ServiceId: aws.String(serviceID)}
 	if allow {
 		in.AddAllowedPrincipals = []string{principal}
 	} else {
