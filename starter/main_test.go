@@ -101,7 +101,7 @@ func startCLIWorker(t *testing.T, dir, policy string) {
 	t.Helper()
 	c := devtest.Client(t)
 	cfgPath := filepath.Join(dir, "linkwright.json")
-	require.NoError(t, os.WriteFile(cfgPath, []byte(`{"stateDir": "`+dir+`/state", "activitiesPerSecond": 200,
+	require.NoError(t, os.WriteFile(cfgPath, []byte(`{"stateDir": "`+dir+`/state", "activitiesPerSecond": 200, "budgets": {"read": 200, "poll": 200, "mutate": 200, "accept": 200},
 		"policy": {"pollInitial": "200ms", "pollMax": "1s", `+policy+`}}`), 0o644))
 	t.Setenv("LINKWRIGHT_CONFIG", cfgPath)
 	t.Setenv("LINKWRIGHT_STATE_DIR", "")

@@ -120,7 +120,7 @@ func TestIntegrationWorkerKilledAtRandom(t *testing.T) {
 	cfg := testConfig(t)
 	cfg.StateDir = filepath.Join(dir, "state")
 	data, err := json.Marshal(map[string]any{
-		"stateDir": cfg.StateDir, "activitiesPerSecond": 200,
+		"stateDir": cfg.StateDir, "activitiesPerSecond": 200, "budgets": map[string]float64{"read": 200, "poll": 200, "mutate": 200, "accept": 200},
 		"policy": map[string]any{"approvers": []string{alice, bob}, "pollInitial": "200ms", "pollMax": "1s"},
 	})
 	require.NoError(t, err)

@@ -46,6 +46,7 @@ func testConfig(t *testing.T) config.Config {
 	cfg := config.Default()
 	cfg.StateDir = t.TempDir()
 	cfg.ActivitiesPerSecond = 200
+	cfg.Budgets = config.Budgets{Read: 200, Poll: 200, Mutate: 200, Accept: 200}
 	cfg.Policy.Approvers = []string{alice, bob}
 	cfg.Policy.PollInitial = config.Duration(200 * time.Millisecond)
 	cfg.Policy.PollMax = config.Duration(time.Second)

@@ -110,7 +110,7 @@ func TestIntegrationApprovalOnTheTicket(t *testing.T) {
 	keyFile := filepath.Join(dir, "webhook-approvals.pem")
 	require.NoError(t, os.WriteFile(keyFile, pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der}), 0o600))
 	data, err := json.Marshal(map[string]any{
-		"stateDir": filepath.Join(dir, "state"), "activitiesPerSecond": 200,
+		"stateDir": filepath.Join(dir, "state"), "activitiesPerSecond": 200, "budgets": map[string]float64{"read": 200, "poll": 200, "mutate": 200, "accept": 200},
 		"webhooks": map[string]any{"approvalKeyFile": keyFile},
 		"policy": map[string]any{"approvers": []string{alice, bob}, "pollInitial": "200ms", "pollMax": "1s",
 			"signedApprovals": map[string]any{"required": true}},

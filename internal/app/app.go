@@ -8,6 +8,7 @@ import (
 	"sync"
 	"time"
 
+	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/interceptor"
 	"go.temporal.io/sdk/worker"
@@ -101,30 +102,49 @@ func NewWorker(c client.Client, cfg config.Config, log *zap.Logger, opts ...Opti
 			log.Warn("simulated endpoint cannot listen", zap.String("addr", addr), zap.Error(err))
 		}
 		go listeners.Run(ctx, time.Second)
-		provider, prober = simCloud, simCloud.Prober(listeners, 5*time.Second)
+		// The simulated cloud throttles like the real ones, so that the
+		// budgets are tested where they are used.
+		provider, prober = sim.NewThrottle(simCloud), simCloud.Prober(listeners, 5*time.Second)
 	}
 	if o.prober != nil {
 		prober = o.prober
 	}
-
-	w := worker.New(c, workflows.TaskQueue, worker.Options{
-		// The cloud API budget is per account and region, shared by every
-		// worker: the server enforces this limit across the task queue.
-		TaskQueueActivitiesPerSecond: cfg.ActivitiesPerSecond,
-		WorkerStopTimeout:            10 * time.Second,
-		Interceptors:                 []interceptor.WorkerInterceptor{&activities.Heartbeats{}},
-	})
-	w.RegisterWorkflow(workflows.PrivateLinkEnablement)
-	w.RegisterWorkflow(workflows.PrivateLinkReverseLink)
-	w.RegisterWorkflow(workflows.PrivateLinkLive)
-	w.RegisterWorkflow(workflows.PrivateLinkChange)
-	w.RegisterWorkflow(workflows.PrivateLinkTeardown)
+	provider = cloud.RetryThrottled(provider, throttleTries, throttleBackoff)
 	tracker, err := newTracker(cfg)
 	if err != nil {
 		cancel()
 		return nil, nil, err
 	}
-	w.RegisterActivity(&activities.Activities{
+	if cfg.StickyCacheSize > 0 {
+		// Process-wide in the SDK; it applies to workers created after it.
+		worker.SetStickyWorkflowCacheSize(cfg.StickyCacheSize)
+	}
+	interceptors := []interceptor.WorkerInterceptor{&activities.Heartbeats{}, &workflows.Routing{}}
+	ws := &Workers{Worker: worker.New(c, workflows.TaskQueue, worker.Options{
+		// Ticket calls and probes; the cloud's budgets are the per-class
+		// task queues' below. The server enforces each limit across
+		// every worker of the task queue.
+		TaskQueueActivitiesPerSecond: cfg.ActivitiesPerSecond,
+		WorkerStopTimeout:            10 * time.Second,
+		Interceptors:                 interceptors,
+	})}
+	budgets := map[activities.Class]float64{activities.ClassRead: cfg.Budgets.Read, activities.ClassPoll: cfg.Budgets.Poll,
+		activities.ClassMutate: cfg.Budgets.Mutate, activities.ClassAccept: cfg.Budgets.Accept}
+	for _, class := range activities.CloudClasses {
+		ws.classes = append(ws.classes, worker.New(c, activities.Queue(workflows.TaskQueue, class), worker.Options{
+			TaskQueueActivitiesPerSecond: budgets[class],
+			WorkerStopTimeout:            10 * time.Second,
+			Interceptors:                 interceptors,
+			// These queues carry activities only.
+			DisableWorkflowWorker: true,
+		}))
+	}
+	ws.RegisterWorkflow(workflows.PrivateLinkEnablement)
+	ws.RegisterWorkflow(workflows.PrivateLinkReverseLink)
+	ws.RegisterWorkflow(workflows.PrivateLinkLive)
+	ws.RegisterWorkflow(workflows.PrivateLinkChange)
+	ws.RegisterWorkflow(workflows.PrivateLinkTeardown)
+	ws.RegisterActivity(&activities.Activities{
 		Cloud:   provider,
 		Tracker: tracker,
 		Prober:  prober,
@@ -132,7 +152,77 @@ func NewWorker(c client.Client, cfg config.Config, log *zap.Logger, opts ...Opti
 		// The enablement reads its reverse link's status from the server.
 		Workflows: activities.ClientMemo{Client: c},
 	})
-	return w, cancel, nil
+	return ws, cancel, nil
+}
+
+// A throttled call is tried again within the activity this many times in
+// all, backing off from throttleBackoff, before the activity's own retry
+// policy takes over.
+const (
+	throttleTries   = 4
+	throttleBackoff = 200 * time.Millisecond
+)
+
+// Workers are the worker of the workflows' task queue (workflows, ticket
+// calls, probes) and one worker per class of cloud call, each on its own
+// task queue with its own budget (activities.Queue). Workflows register on
+// the first; activities on all, so any of them may run any activity.
+type Workers struct {
+	worker.Worker
+	classes []worker.Worker
+}
+
+// RegisterActivity registers a on every task queue.
+func (ws *Workers) RegisterActivity(a any) {
+	ws.Worker.RegisterActivity(a)
+	for _, w := range ws.classes {
+		w.RegisterActivity(a)
+	}
+}
+
+// RegisterActivityWithOptions registers a on every task queue.
+func (ws *Workers) RegisterActivityWithOptions(a any, options activity.RegisterOptions) {
+	ws.Worker.RegisterActivityWithOptions(a, options)
+	for _, w := range ws.classes {
+		w.RegisterActivityWithOptions(a, options)
+	}
+}
+
+// Start starts every worker; none is left running when one fails.
+func (ws *Workers) Start() error {
+	if err := ws.Worker.Start(); err != nil {
+		return err
+	}
+	for i, w := range ws.classes {
+		if err := w.Start(); err != nil {
+			for _, started := range ws.classes[:i] {
+				started.Stop()
+			}
+			ws.Worker.Stop()
+			return err
+		}
+	}
+	return nil
+}
+
+// Stop stops every worker, letting running activities finish.
+func (ws *Workers) Stop() {
+	var wg sync.WaitGroup
+	for _, w := range append([]worker.Worker{ws.Worker}, ws.classes...) {
+		wg.Add(1)
+		go func() { defer wg.Done(); w.Stop() }()
+	}
+	wg.Wait()
+}
+
+// Run starts every worker and stops them all when interruptCh delivers.
+func (ws *Workers) Run(interruptCh <-chan any) error {
+	if err := ws.Start(); err != nil {
+		return err
+	}
+	<-interruptCh
+	ws.Stop()
+	return nil
 }
 
 // newTracker is the configured ticket tracker.

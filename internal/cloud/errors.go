@@ -23,6 +23,9 @@ type Error struct {
 	Op   string // the provider call, e.g. "AcceptConnections"
 	Msg  string // what went wrong and what to do
 	Err  error  // the SDK's error, if any
+	// Throttled marks the cloud's "slow down" (a Retryable error): the
+	// caller spent more than its API budget.
+	Throttled bool
 }
 
 func (e *Error) Error() string {
@@ -55,3 +58,9 @@ func IsRetryable(err error) bool { return err != nil && KindOf(err) == Retryable
 
 // IsNotFound reports whether the thing does not exist.
 func IsNotFound(err error) bool { return err != nil && KindOf(err) == NotFound }
+
+// IsThrottled reports whether the cloud throttled the call.
+func IsThrottled(err error) bool {
+	var ce *Error
+	return errors.As(err, &ce) && ce.Throttled
+}

@@ -57,11 +57,47 @@ type Config struct {
 	// Namespace is only used to build Web UI links; the client's namespace
 	// comes from TEMPORAL_NAMESPACE.
 	Namespace string `json:"namespace"`
-	// ActivitiesPerSecond caps activities across the whole task queue (all
-	// workers), so that the fleet shares the cloud's API budget.
+	// ActivitiesPerSecond caps the activities of the workflows' own task
+	// queue (ticket calls and probes) across all workers.
 	ActivitiesPerSecond float64 `json:"activitiesPerSecond"`
-	Policy              Policy  `json:"policy"`
+	// Budgets are the fleet-wide cloud API budgets, one per action class.
+	Budgets Budgets `json:"budgets"`
+	// StickyCacheSize is how many workflows each worker keeps in memory
+	// between their tasks (0: 1024). A workflow outside the cache replays
+	// its history at its next task: a smaller cache trades CPU on wake-up
+	// for memory. Waiting links wake rarely, so a cache far smaller than
+	// the fleet costs little.
+	StickyCacheSize int    `json:"stickyCacheSize"`
+	Policy          Policy `json:"policy"`
 }
+
+// Budgets are activities per second, across every worker of the fleet,
+// for each class of cloud call. Each class has its own task queue, whose
+// rate limit the server enforces for all workers together, so polls can
+// never starve a step's mutation or an approval's accept. Set each at or
+// under the cloud's refill rate for that class, less what other tools
+// spend from the same account: EC2 refills about 20 tokens a second for
+// describes and 5 for each mutating API; Azure Resource Manager allows
+// about 20 reads and 3 writes a second per subscription; Alibaba Cloud
+// PrivateLink's APIs allow about 10 to 20 calls a second each.
+type Budgets struct {
+	// Read: the describes a step makes once (looking up the platform's
+	// service, zones, inventory).
+	Read float64 `json:"read"`
+	// Poll: the describes of waits and hourly health checks.
+	Poll float64 `json:"poll"`
+	// Mutate: creating and deleting endpoints, opening ports, changing
+	// who may connect.
+	Mutate float64 `json:"mutate"`
+	// Accept: accepting and rejecting endpoint connections.
+	Accept float64 `json:"accept"`
+}
+
+// DefaultBudgets fit one account's EC2 buckets with room for other tools.
+func DefaultBudgets() Budgets { return Budgets{Read: 8, Poll: 8, Mutate: 3, Accept: 3} }
+
+// DefaultStickyCacheSize is the sticky cache when the file sets none.
+const DefaultStickyCacheSize = 1024
 
 // Webhooks configures the webhook receiver. Secrets are best given in the
 // environment: LINKWRIGHT_ZENDESK_WEBHOOK_SECRET,
@@ -98,9 +134,14 @@ var AgentSystems = []string{"github", "jira", "servicenow"}
 type Policy struct {
 	// Approvers may approve, reject and cancel enablements (emails).
 	Approvers []string `json:"approvers"`
-	// PollInitial and PollMax bound the backoff of cloud polls while waiting.
+	// PollInitial is the first interval of cloud polls while waiting; it
+	// doubles until the wait's next milestone (reminder, escalation,
+	// expiry), so polls cost O(log wait) calls. Events (signals, the
+	// cloud's notifications) check at once.
 	PollInitial Duration `json:"pollInitial"`
-	PollMax     Duration `json:"pollMax"`
+	// PollMax is how close a milestone must be to be reached at once
+	// rather than after one more poll.
+	PollMax Duration `json:"pollMax"`
 	// ReminderBusinessDays is how long the customer may be silent before a
 	// reminder on the ticket; at most MaxReminders are sent per wait.
 	ReminderBusinessDays int `json:"reminderBusinessDays"`
@@ -225,9 +266,9 @@ func Default() Config {
 		Tracker:   "file",
 		UIURL:     "http://localhost:8233",
 		Namespace: "default",
-		// EC2 mutating calls refill at about 1 per second per account and
-		// region; polls are mostly Describe calls, with a larger budget.
 		ActivitiesPerSecond: 10,
+		Budgets:             DefaultBudgets(),
+		StickyCacheSize:     DefaultStickyCacheSize,
 		Policy:              DefaultPolicy(),
 	}
 }
@@ -355,6 +396,9 @@ func (c *Config) finish() error {
 	default:
 		return fmt.Errorf("tracker %q is not available: use \"file\", \"zendesk\", \"jira\", \"servicenow\" or \"github\"", c.Tracker)
 	}
+	if err := c.finishBudgets(); err != nil {
+		return err
+	}
 	if c.StateDir == "" {
 		c.StateDir = ".state"
 	}
@@ -364,6 +408,29 @@ func (c *Config) finish() error {
 	}
 	c.StateDir = abs
 	return c.finishApprovals()
+}
+
+// finishBudgets fills unset budgets with the defaults and refuses
+// negative ones, naming the field.
+func (c *Config) finishBudgets() error {
+	def := DefaultBudgets()
+	var probs strictjson.Problems
+	for _, b := range []struct {
+		name string
+		v    *float64
+		def  float64
+	}{{"read", &c.Budgets.Read, def.Read}, {"poll", &c.Budgets.Poll, def.Poll}, {"mutate", &c.Budgets.Mutate, def.Mutate}, {"accept", &c.Budgets.Accept, def.Accept}} {
+		probs.Add(*b.v < 0, fmt.Sprintf("budgets.%s is %g: give activities per second across the fleet, e.g. %g (or leave it out for that default)", b.name, *b.v, b.def))
+		if *b.v == 0 {
+			*b.v = b.def
+		}
+	}
+	probs.Add(c.StickyCacheSize < 0, fmt.Sprintf("stickyCacheSize is %d: give the number of workflows a worker keeps in memory, e.g. %d", c.StickyCacheSize, DefaultStickyCacheSize))
+	if c.StickyCacheSize == 0 {
+		c.StickyCacheSize = DefaultStickyCacheSize
+	}
+	probs.Add(c.ActivitiesPerSecond < 0, fmt.Sprintf("activitiesPerSecond is %g: give activities per second across the fleet, e.g. 10", c.ActivitiesPerSecond))
+	return probs.Err()
 }
 
 // finishApprovals reads the issuers' key files into the policy, derives the

@@ -62,7 +62,9 @@ func classify(product, action string, err error) error {
 	if kind == cloud.AccessDenied {
 		msg = "the platform's RAM identity may not call " + ram + " (" + se.ErrorCode() + "): add it to its policy (deployments/alibaba/ram-policy.json)"
 	}
-	return &cloud.Error{Kind: kind, Op: ram, Msg: msg, Err: err}
+	code := se.ErrorCode()
+	return &cloud.Error{Kind: kind, Op: ram, Msg: msg, Err: err,
+		Throttled: code == "Throttling" || strings.HasPrefix(code, "Throttling.") || se.HttpStatus() == http.StatusTooManyRequests}
 }
 
 // throttled reports whether an SDK error is throttling or unavailability,

@@ -40,12 +40,16 @@ func classify(svc, op string, err error) error {
 	if kind == cloud.AccessDenied {
 		msg = "the platform's AWS identity may not call " + action + ": add it to the role's policy (deployments/aws/iam-policy.json)"
 	}
-	return &cloud.Error{Kind: kind, Op: action, Msg: msg, Err: err}
+	return &cloud.Error{Kind: kind, Op: action, Msg: msg, Err: err, Throttled: throttleCode(code)}
+}
+
+func throttleCode(code string) bool {
+	return code == "RequestLimitExceeded" || code == "Throttling" || code == "ThrottlingException" || code == "TooManyRequestsException"
 }
 
 func kindOf(code string, status int) (cloud.Kind, string) {
 	switch {
-	case code == "RequestLimitExceeded" || code == "Throttling" || code == "ThrottlingException" || code == "TooManyRequestsException":
+	case throttleCode(code):
 		return cloud.Retryable, "throttled by AWS (" + code + "); retrying with backoff"
 	case code == "ServiceUnavailable" || code == "Unavailable" || code == "InternalError" || code == "InternalFailure" || status >= http.StatusInternalServerError:
 		// Newly created services answer 503 for a while.

@@ -177,7 +177,7 @@ func classify(op, permission string, err error) error {
 	case re.StatusCode >= 400:
 		kind, msg = cloud.Invalid, "Azure refused the input ("+re.ErrorCode+"): check the resource IDs in the request and the config"
 	}
-	return &cloud.Error{Kind: kind, Op: op, Msg: msg, Err: err}
+	return &cloud.Error{Kind: kind, Op: op, Msg: msg, Err: err, Throttled: re.StatusCode == http.StatusTooManyRequests}
 }
 
 // withETag makes a write conditional on the resource being unchanged
