@@ -261,11 +261,11 @@ func (d *Duration) UnmarshalJSON(b []byte) error {
 // ./.state, no approvers (every approval is refused until some are set).
 func Default() Config {
 	return Config{
-		StateDir:  ".state",
-		Cloud:     "sim",
-		Tracker:   "file",
-		UIURL:     "http://localhost:8233",
-		Namespace: "default",
+		StateDir:            ".state",
+		Cloud:               "sim",
+		Tracker:             "file",
+		UIURL:               "http://localhost:8233",
+		Namespace:           "default",
 		ActivitiesPerSecond: 10,
 		Budgets:             DefaultBudgets(),
 		StickyCacheSize:     DefaultStickyCacheSize,
