@@ -5,6 +5,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 	"os"
@@ -17,6 +18,7 @@ import (
 
 	"github.com/linkwright/linkwright/internal/app"
 	"github.com/linkwright/linkwright/internal/approval"
+	"github.com/linkwright/linkwright/internal/cloud/aws"
 	"github.com/linkwright/linkwright/internal/config"
 	"github.com/linkwright/linkwright/internal/logging"
 	"github.com/linkwright/linkwright/internal/webhook"
@@ -67,6 +69,20 @@ func run() error {
 		rc := &webhook.Receiver{Signaler: c, Log: log, ZendeskSecret: cfg.Webhooks.ZendeskSecret, GitHubSecret: cfg.Webhooks.GitHubSecret,
 			JiraSecret: cfg.Webhooks.JiraSecret, ServiceNowSecret: cfg.Webhooks.ServiceNowSecret,
 			Signer: signer, Agents: cfg.Webhooks.Agents}
+		rc.SNSTopicARNs = cfg.Webhooks.SNSTopicARNs
+		if len(rc.SNSTopicARNs) > 0 && cfg.Cloud == "aws" {
+			// The connection notification names the endpoint; its owner,
+			// the customer account the links are found by, is read back.
+			awsOpts, err := aws.ParseOptions(cfg.AWS)
+			if err != nil {
+				return err
+			}
+			p, err := aws.New(context.Background(), awsOpts)
+			if err != nil {
+				return err
+			}
+			rc.SNSEndpointOwner = p.EndpointOwner
+		}
 		srv := &http.Server{Addr: cfg.Webhooks.Listen, Handler: rc.Handler(), ReadHeaderTimeout: 10 * time.Second}
 		go func() {
 			if err := srv.ListenAndServe(); err != nil && err != http.ErrServerClosed {
@@ -77,7 +93,7 @@ func run() error {
 		log.Info("webhook receiver listening", zap.String("addr", cfg.Webhooks.Listen),
 			zap.Bool("zendesk", cfg.Webhooks.ZendeskSecret != ""), zap.Bool("github", cfg.Webhooks.GitHubSecret != ""),
 			zap.Bool("jira", cfg.Webhooks.JiraSecret != ""), zap.Bool("servicenow", cfg.Webhooks.ServiceNowSecret != ""),
-			zap.Bool("signedApprovals", signer != nil))
+			zap.Bool("signedApprovals", signer != nil), zap.Strings("snsTopics", rc.SNSTopicARNs))
 	}
 	// Run stops on SIGINT or SIGTERM, letting running activities finish.
 	return w.Run(worker.InterruptCh())

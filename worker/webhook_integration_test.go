@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"crypto/ed25519"
 	"crypto/rand"
 	"crypto/x509"
@@ -25,6 +26,7 @@ import (
 	"github.com/linkwright/linkwright/internal/devtest"
 	"github.com/linkwright/linkwright/internal/request"
 	"github.com/linkwright/linkwright/internal/webhook"
+	"github.com/linkwright/linkwright/internal/webhook/snstest"
 	"github.com/linkwright/linkwright/workflows"
 )
 
@@ -154,4 +156,80 @@ func TestIntegrationApprovalOnTheTicket(t *testing.T) {
 	res, _ := completed(t, c, run)
 	assert.Equal(t, workflows.OutcomeCompleted, res.Outcome)
 	assert.Contains(t, auditOf(res.Status), "alice@platform.example: approve accept-connection (update)")
+}
+
+// AWS's endpoint connection notification, delivered by SNS and signed by
+// it, moves a waiting enablement on: the customer created their endpoint
+// and told no one, and the next poll is an hour away. A notification SNS
+// did not sign changes nothing.
+func TestIntegrationSNSNotificationMovesAWaitingEnablement(t *testing.T) {
+	c := devtest.Client(t)
+	cfg := testConfig(t)
+	cfg.Policy.PollInitial = config.Duration(time.Hour)
+	cfg.Policy.PollMax = config.Duration(time.Hour)
+	startWorker(t, c, cfg)
+	req := request.Request{
+		Company: "Initech", RequestedBy: "sam@platform.example", ProjectID: "abcd1234efgh5", Environment: "staging",
+		Cloud: "aws", Region: "us-east-1", CustomerAccount: "410000000002", ConnectionType: "unidirectional",
+		Services: []request.Service{{Name: "kafka", Port: 9092}},
+	}
+	id := req.WorkflowID()
+	run := start(t, c, req)
+	waitFor(t, c, id, "the customer's turn", phase(workflows.PhaseAwaitingConnection))
+	waitPolled(t, c, id, "AwaitConnectionRequest")
+	ref := cloud.EnvRef{Cloud: "aws", Region: "us-east-1", Project: req.ProjectID, Environment: req.Environment}
+	env := platformService(t, cfg, ref)
+	simCloud := sim.Open(cfg.SimDir())
+	ep, err := simCloud.Customer("aws", req.CustomerAccount).CreateEndpoint(env.ServiceName)
+	require.NoError(t, err)
+
+	signer, err := snstest.NewSigner()
+	require.NoError(t, err)
+	defer signer.Close()
+	const topic = "arn:aws:sns:us-east-1:123456789012:privatelink-connections"
+	rc := &webhook.Receiver{Signaler: c}
+	rc.SNSTopicARNs = []string{topic}
+	signer.Configure(&rc.SNSConfig)
+	// The owner is read back from the cloud, as the AWS provider's
+	// EndpointOwner does with DescribeVpcEndpointConnections.
+	rc.SNSEndpointOwner = func(ctx context.Context, _, serviceID, endpointID string) (string, error) {
+		inv, err := simCloud.Inventory(ctx, ref, nil)
+		if err != nil {
+			return "", err
+		}
+		for _, cn := range inv.Connections {
+			if cn.ID == endpointID && serviceID == env.ServiceID {
+				return cn.Account, nil
+			}
+		}
+		return "", nil
+	}
+	srv := httptest.NewServer(rc.Handler())
+	defer srv.Close()
+	post := func(body []byte) int {
+		resp, err := http.Post(srv.URL+"/webhooks/sns", "text/plain; charset=UTF-8", bytes.NewReader(body))
+		require.NoError(t, err)
+		defer resp.Body.Close()
+		_, _ = io.Copy(io.Discard, resp.Body)
+		return resp.StatusCode
+	}
+	msg := snstest.EndpointNotification("Connect", ep.ID, env.ServiceID, "pendingAcceptance", "")
+
+	forger, err := snstest.NewSigner() // signs with a key SNS never had
+	require.NoError(t, err)
+	defer forger.Close()
+	forged, err := forger.Notification(topic, msg)
+	require.NoError(t, err)
+	assert.Equal(t, http.StatusUnauthorized, post(forged), "a notification SNS did not sign is refused")
+	assert.Zero(t, signalsReceived(t, c, id), "and sends nothing")
+
+	signed, err := signer.Notification(topic, msg)
+	require.NoError(t, err)
+	require.Equal(t, http.StatusOK, post(signed))
+	st := waitFor(t, c, id, "the gate, long before the next poll", gate(workflows.GateAcceptConnection))
+	assert.Contains(t, auditOf(st), "customer: "+workflows.SignalCustomerEndpointCreated)
+
+	_, err = update(c, id, workflows.Cancel, workflows.Cancellation{Approver: alice, Reason: "end of test"})
+	require.NoError(t, err)
+	require.NoError(t, run.Get(t.Context(), nil), "the run undoes and ends before the next test on this ID")
 }

@@ -12,6 +12,7 @@ import (
 	"net/mail"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"time"
@@ -123,7 +124,14 @@ type Webhooks struct {
 	// "jira:<accountId>", "servicenow:<user name>". An approval made on a
 	// ticket by an agent that maps to no e-mail is not relayed.
 	Agents map[string]string `json:"agents"`
+	// SNSTopicARNs are the SNS topics the platform's endpoint services
+	// send their connection notifications to (AWS
+	// CreateVpcEndpointConnectionNotification); the receiver takes signed
+	// messages from these topics only, at /webhooks/sns. Empty turns it off.
+	SNSTopicARNs []string `json:"snsTopicArns"`
 }
+
+var snsTopicARN = regexp.MustCompile(`^arn:aws(-cn|-us-gov)?:sns:[a-z]{2}(-[a-z]+)+-\d:\d{12}:[A-Za-z0-9_-]{1,256}$`)
 
 // AgentSystems are the ticket systems whose agents Webhooks.Agents maps.
 var AgentSystems = []string{"github", "jira", "servicenow"}
@@ -464,6 +472,9 @@ func (c *Config) finishApprovals() error {
 	}
 	probs.Add(s.Required && len(s.Issuers) == 0, "policy.signedApprovals.required is on but no issuer is trusted: add one to policy.signedApprovals.issuers (or set webhooks.approvalKeyFile)")
 	c.Webhooks.Agents = agents(c.Webhooks.Agents, &probs)
+	for i, arn := range c.Webhooks.SNSTopicARNs {
+		probs.Add(!snsTopicARN.MatchString(arn), fmt.Sprintf("webhooks.snsTopicArns[%d]: %q is not an SNS topic ARN: give it as arn:aws:sns:<region>:<account>:<topic>, the topic the endpoint service's connection notification publishes to", i, arn))
+	}
 	return probs.Err()
 }
 

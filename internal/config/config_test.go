@@ -225,3 +225,21 @@ func TestEmail(t *testing.T) {
 		assert.False(t, ok, in)
 	}
 }
+
+func TestBudgetsAndSNSTopics(t *testing.T) {
+	c := Default()
+	require.NoError(t, Parse([]byte(`{"budgets": {"poll": 2}}`), &c))
+	assert.Equal(t, Budgets{Read: 8, Poll: 2, Mutate: 3, Accept: 3}, c.Budgets, "an unset class takes its default")
+	assert.Equal(t, DefaultStickyCacheSize, c.StickyCacheSize)
+
+	c = Default()
+	err := Parse([]byte(`{"budgets": {"mutate": -1}, "stickyCacheSize": -5}`), &c)
+	assert.ErrorContains(t, err, "budgets.mutate is -1")
+	assert.ErrorContains(t, err, "stickyCacheSize is -5")
+
+	c = Default()
+	require.NoError(t, Parse([]byte(`{"webhooks": {"snsTopicArns": ["arn:aws:sns:us-east-1:123456789012:privatelink-connections"]}}`), &c))
+	c = Default()
+	err = Parse([]byte(`{"webhooks": {"snsTopicArns": ["privatelink-connections"]}}`), &c)
+	assert.ErrorContains(t, err, `webhooks.snsTopicArns[0]: "privatelink-connections" is not an SNS topic ARN`)
+}

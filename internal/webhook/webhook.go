@@ -67,6 +67,9 @@ type Receiver struct {
 	Window time.Duration
 	Now    func() time.Time
 	Log    *zap.Logger
+	// SNSConfig takes AWS's endpoint connection notifications through SNS
+	// (POST /webhooks/sns): see sns.go.
+	SNSConfig
 }
 
 // updateWait bounds the wait for one approve update, so that a workflow
@@ -74,14 +77,15 @@ type Receiver struct {
 // the ticket system gives up on the request.
 const updateWait = 10 * time.Second
 
-// Handler routes /webhooks/zendesk, /webhooks/github, /webhooks/jira and
-// /webhooks/servicenow.
+// Handler routes /webhooks/zendesk, /webhooks/github, /webhooks/jira,
+// /webhooks/servicenow and /webhooks/sns.
 func (rc *Receiver) Handler() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /webhooks/zendesk", rc.zendesk)
 	mux.HandleFunc("POST /webhooks/github", rc.github)
 	mux.HandleFunc("POST /webhooks/jira", rc.jira)
 	mux.HandleFunc("POST /webhooks/servicenow", rc.servicenow)
+	mux.Handle("POST /webhooks/sns", rc.SNSHandler(&rc.SNSConfig))
 	return mux
 }
 

@@ -393,3 +393,20 @@ func (p *Provider) DeleteEndpoint(ctx context.Context, ref cloud.EnvRef, id stri
 	}
 	return ignoreNotFound(unsuccessful(svcEC2+":"+op, items(out.Unsuccessful)))
 }
+
+// EndpointOwner is the account that owns endpoint endpointID, connected or
+// connecting to the platform's endpoint service serviceID in region: what
+// the SNS receiver needs to find the links an endpoint connection
+// notification is about. An endpoint the service does not know is "".
+func (p *Provider) EndpointOwner(ctx context.Context, region, serviceID, endpointID string) (string, error) {
+	conns, err := p.connections(ctx, region, serviceID, ec2types.Filter{Name: aws.String("vpc-endpoint-id"), Values: []string{endpointID}})
+	if err != nil {
+		return "", err
+	}
+	for _, c := range conns {
+		if c.ID == endpointID {
+			return c.Account, nil
+		}
+	}
+	return "", nil
+}
