@@ -232,4 +232,18 @@ func TestIntegrationSNSNotificationMovesAWaitingEnablement(t *testing.T) {
 	_, err = update(c, id, workflows.Cancel, workflows.Cancellation{Approver: alice, Reason: "end of test"})
 	require.NoError(t, err)
 	require.NoError(t, run.Get(t.Context(), nil), "the run undoes and ends before the next test on this ID")
+
+	// Each cloud call waited in its class's task queue, under that class's
+	// budget, on the real server.
+	_, h := historyLength(t, c, id, run.GetRunID())
+	queues := map[string]string{}
+	for _, ev := range h.Events {
+		if a := ev.GetActivityTaskScheduledEventAttributes(); a != nil {
+			queues[a.GetActivityType().GetName()] = a.GetTaskQueue().GetName()
+		}
+	}
+	assert.Equal(t, "privatelink-cloud-read", queues["LookupEnvironment"])
+	assert.Equal(t, "privatelink-cloud-mutate", queues["AllowAccounts"])
+	assert.Equal(t, "privatelink-cloud-poll", queues["AwaitConnectionRequest"])
+	assert.Equal(t, "privatelink", queues["OpenTicket"])
 }
