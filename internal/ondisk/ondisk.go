@@ -1,7 +1,9 @@
 // Package ondisk is how Linkwright's local state (the simulated cloud, the
-// file tracker) is shared between processes: an flock around each
-// read-modify-write, and writes that replace a file whole, so that a crash
-// never leaves half of one.
+// file tracker) is shared between processes: an SQLite database per
+// component (OpenDB), read and written a record at a time in transactions;
+// an flock for what is still a plain file (importing the JSON files of
+// earlier releases); and writes that replace a file whole (the tracker's
+// Markdown), so that a crash never leaves half of one.
 package ondisk
 
 import (

@@ -22,8 +22,8 @@ func (c *Cloud) ByHand(ref cloud.EnvRef) Operator { return Operator{c: c, ref: r
 
 // ClosePort removes the port's listener from the platform's load balancer.
 func (o Operator) ClosePort(port int) error {
-	return o.c.update(func(st *state) error {
-		e, err := st.env(o.ref)
+	return o.c.update(func(t *tx) error {
+		e, err := t.env(o.ref)
 		if err != nil {
 			return err
 		}
@@ -31,15 +31,15 @@ func (o Operator) ClosePort(port int) error {
 			return cloud.Errorf(cloud.NotFound, "ClosePort", "port %d is not open on %s (open: %v): nothing to close", port, o.ref, e.OpenPorts)
 		}
 		e.OpenPorts = slices.DeleteFunc(e.OpenPorts, func(p int) bool { return p == port })
-		return nil
+		return t.putEnv(e)
 	})
 }
 
 // RevokeAccount removes a customer account from the platform service's
 // allowed principals. Its connections stay as they are, as on the clouds.
 func (o Operator) RevokeAccount(account string) error {
-	return o.c.update(func(st *state) error {
-		_, svc, err := st.platformService(o.ref)
+	return o.c.update(func(t *tx) error {
+		_, svc, err := t.platformService(o.ref)
 		if err != nil {
 			return err
 		}
@@ -48,7 +48,7 @@ func (o Operator) RevokeAccount(account string) error {
 			return cloud.Errorf(cloud.NotFound, "RevokeAccount", "account %s is not allowed on %s: nothing to revoke", account, o.ref)
 		}
 		svc.Allowed = slices.DeleteFunc(svc.Allowed, func(a string) bool { return a == p })
-		return nil
+		return t.putService(svc)
 	})
 }
 
@@ -60,8 +60,8 @@ func (o Operator) BreakTarget(port int) error { return o.setUnhealthy(port, true
 func (o Operator) RepairTarget(port int) error { return o.setUnhealthy(port, false) }
 
 func (o Operator) setUnhealthy(port int, unhealthy bool) error {
-	return o.c.update(func(st *state) error {
-		e, err := st.env(o.ref)
+	return o.c.update(func(t *tx) error {
+		e, err := t.env(o.ref)
 		if err != nil {
 			return err
 		}
@@ -78,7 +78,7 @@ func (o Operator) setUnhealthy(port int, unhealthy bool) error {
 		default:
 			e.UnhealthyPorts = slices.DeleteFunc(e.UnhealthyPorts, func(p int) bool { return p == port })
 		}
-		return nil
+		return t.putEnv(e)
 	})
 }
 

@@ -49,19 +49,20 @@ func normalizeAccount(cloudName, a string) string {
 // the connection accepted at once: it settles to available as any other.
 func (cu Customer) CreateEndpoint(serviceName string) (cloud.Endpoint, error) {
 	var out cloud.Endpoint
-	err := cu.c.update(func(st *state) error {
-		svc := st.Services[key(serviceName)]
+	err := cu.c.update(func(t *tx) error {
+		svc, err := t.service(serviceName)
+		if err != nil {
+			return err
+		}
 		if svc == nil || svc.Cloud != cu.Cloud {
 			return cloud.Errorf(cloud.NotFound, "CreateEndpoint", "no %s service %s", cu.Cloud, serviceName)
 		}
 		if !slices.Contains(svc.Allowed, customerPrincipal(cu.Cloud, cu.Account)) {
 			return cloud.Errorf(cloud.AccessDenied, "CreateEndpoint", "account %s is not allowed on service %s", cu.Account, serviceName)
 		}
-		var env *environment
-		for _, e := range st.Environments {
-			if key(e.ServiceName) == key(svc.Name) {
-				env = e
-			}
+		env, err := t.envOfService(svc.Name)
+		if err != nil {
+			return err
 		}
 		home, regions := "", svc.Regions
 		if env != nil {
@@ -76,9 +77,13 @@ func (cu Customer) CreateEndpoint(serviceName string) (cloud.Endpoint, error) {
 			}
 			region = cu.Region
 		}
-		ep := st.newEndpoint(cu.Cloud, region, cu.Account, svc, cu.c.Now())
-		if env != nil && env.AutoAccept {
-			ep.State, ep.Accepted = cloud.StateProvisioning, ep.Created
+		ep, err := t.newEndpoint(cu.Cloud, region, cu.Account, svc, cu.c.Now(), func(ep *endpoint) {
+			if env != nil && env.AutoAccept {
+				ep.State, ep.Accepted = cloud.StateProvisioning, ep.Created
+			}
+		})
+		if err != nil {
+			return err
 		}
 		out = ep.public()
 		return nil
@@ -86,15 +91,19 @@ func (cu Customer) CreateEndpoint(serviceName string) (cloud.Endpoint, error) {
 	return out, err
 }
 
-// DeleteEndpoint deletes one of the customer's endpoints.
+// DeleteEndpoint deletes one of the customer's endpoints. It is listed,
+// as deleted, for the cloud's KeepDeleted (deleting it again meanwhile
+// is success); then it is removed, and not found.
 func (cu Customer) DeleteEndpoint(id string) error {
-	return cu.c.update(func(st *state) error {
-		ep := st.Endpoints[id]
+	return cu.c.update(func(t *tx) error {
+		ep, err := t.endpoint(id)
+		if err != nil {
+			return err
+		}
 		if ep == nil || ep.Owner != cu.Account || ep.Platform {
 			return cloud.Errorf(cloud.NotFound, "DeleteEndpoint", "account %s has no endpoint %s", cu.Account, id)
 		}
-		ep.State = cloud.StateDeleted
-		return nil
+		return t.markDeleted(ep)
 	})
 }
 
@@ -108,14 +117,16 @@ func (cu Customer) Grant(serviceName, principal string, ports []int) error {
 			return err
 		}
 	}
-	return cu.c.update(func(st *state) error {
-		svc := st.Services[key(serviceName)]
+	return cu.c.update(func(t *tx) error {
+		svc, err := t.service(serviceName)
+		if err != nil {
+			return err
+		}
 		if svc == nil {
 			svc = &service{Name: serviceName, ID: serviceName, Cloud: cu.Cloud, Owner: cu.Account}
 			if _, id, ok := alibabaService(serviceName); ok && cu.Cloud == cloudAlibaba {
 				svc.ID, svc.ResourceType = id, defaultResourceType
 			}
-			st.Services[key(serviceName)] = svc
 		}
 		if svc.Owner != cu.Account {
 			return cloud.Errorf(cloud.AccessDenied, "Grant", "service %s belongs to %s, not %s", serviceName, svc.Owner, cu.Account)
@@ -129,7 +140,7 @@ func (cu Customer) Grant(serviceName, principal string, ports []int) error {
 			}
 		}
 		sort.Ints(svc.Ports)
-		return nil
+		return t.putService(svc)
 	})
 }
 
@@ -150,8 +161,11 @@ func (cu Customer) SetServiceZones(serviceName string, zoneNames []string) error
 	if len(zoneNames) == 0 {
 		return cloud.Errorf(cloud.Invalid, "SetServiceZones", "name at least one availability zone for service %s: its load balancer needs a subnet in one", serviceName)
 	}
-	return cu.c.update(func(st *state) error {
-		svc := st.Services[key(serviceName)]
+	return cu.c.update(func(t *tx) error {
+		svc, err := t.service(serviceName)
+		if err != nil {
+			return err
+		}
 		if svc == nil || svc.Cloud != cu.Cloud {
 			return cloud.Errorf(cloud.NotFound, "SetServiceZones", "account %s has no service %s: Grant creates it", cu.Account, serviceName)
 		}
@@ -178,7 +192,7 @@ func (cu Customer) SetServiceZones(serviceName string, zoneNames []string) error
 		}
 		slices.Sort(ids)
 		svc.Zones = ids
-		return nil
+		return t.putService(svc)
 	})
 }
 
@@ -189,8 +203,8 @@ func (cu Customer) SetServiceZones(serviceName string, zoneNames []string) error
 // the platform's endpoints into it stay, closed, and the platform can no
 // longer see the service.
 func (cu Customer) DeleteService(serviceName string) error {
-	return cu.c.update(func(st *state) error {
-		svc, err := cu.ownService(st, serviceName)
+	return cu.c.update(func(t *tx) error {
+		svc, err := cu.ownService(t, serviceName)
 		if err != nil {
 			return err
 		}
@@ -201,30 +215,39 @@ func (cu Customer) DeleteService(serviceName string) error {
 		if cu.Cloud == "azure" || cu.Cloud == cloudAlibaba {
 			closed = cloud.StateDisconnected
 		}
-		for _, ep := range st.Endpoints {
-			if key(ep.Service) == key(svc.Name) && !ep.State.Terminal() {
+		eps, err := t.endpointsOf(svc.Name)
+		if err != nil {
+			return err
+		}
+		for _, ep := range eps {
+			if !ep.State.Terminal() {
 				ep.State = closed
+				if err := t.putEndpoint(ep); err != nil {
+					return err
+				}
 			}
 		}
-		delete(st.Services, key(svc.Name))
-		return nil
+		return t.deleteService(svc.Name)
 	})
 }
 
 // Revoke removes a principal from the customer's service.
 func (cu Customer) Revoke(serviceName, principal string) error {
-	return cu.c.update(func(st *state) error {
-		svc, err := cu.ownService(st, serviceName)
+	return cu.c.update(func(t *tx) error {
+		svc, err := cu.ownService(t, serviceName)
 		if err != nil {
 			return err
 		}
 		svc.Allowed = slices.DeleteFunc(svc.Allowed, func(a string) bool { return a == principal })
-		return nil
+		return t.putService(svc)
 	})
 }
 
-func (cu Customer) ownService(st *state, name string) (*service, error) {
-	svc := st.Services[key(name)]
+func (cu Customer) ownService(t *tx, name string) (*service, error) {
+	svc, err := t.service(name)
+	if err != nil {
+		return nil, err
+	}
 	if svc == nil || svc.Owner != cu.Account {
 		return nil, cloud.Errorf(cloud.NotFound, "Service", "account %s has no service %s", cu.Account, name)
 	}
@@ -235,12 +258,16 @@ func (cu Customer) ownService(st *state, name string) (*service, error) {
 // on one of their services.
 func (cu Customer) PendingOnService(serviceName string) ([]cloud.Endpoint, error) {
 	var out []cloud.Endpoint
-	err := cu.c.view(func(st *state) error {
-		if _, err := cu.ownService(st, serviceName); err != nil {
+	err := cu.c.view(func(t *tx) error {
+		if _, err := cu.ownService(t, serviceName); err != nil {
 			return err
 		}
-		for _, ep := range st.Endpoints {
-			if key(ep.Service) == key(serviceName) && ep.State == cloud.StatePendingAcceptance {
+		eps, err := t.endpointsOf(serviceName)
+		if err != nil {
+			return err
+		}
+		for _, ep := range eps {
+			if ep.State == cloud.StatePendingAcceptance {
 				out = append(out, ep.public())
 			}
 		}
@@ -252,24 +279,30 @@ func (cu Customer) PendingOnService(serviceName string) ([]cloud.Endpoint, error
 
 // decideOnOwnService accepts or rejects an endpoint into the customer's service.
 func (cu Customer) decideOnOwnService(id string, accept bool) error {
-	return cu.c.update(func(st *state) error {
-		ep := st.Endpoints[id]
+	return cu.c.update(func(t *tx) error {
+		ep, err := t.endpoint(id)
+		if err != nil {
+			return err
+		}
 		if ep == nil {
 			return cloud.Errorf(cloud.NotFound, "Endpoint", "no endpoint %s", id)
 		}
-		if _, err := cu.ownService(st, ep.Service); err != nil {
+		if _, err := cu.ownService(t, ep.Service); err != nil {
 			return cloud.Errorf(cloud.AccessDenied, "Endpoint", "endpoint %s connects to %s, which account %s does not own", id, ep.Service, cu.Account)
 		}
 		switch {
 		case accept && ep.State == cloud.StatePendingAcceptance:
 			ep.State, ep.Accepted = cloud.StateProvisioning, cu.c.Now()
 		case accept && (ep.State == cloud.StateProvisioning || ep.State == cloud.StateAvailable):
+			return nil
 		case accept:
 			return cloud.Errorf(cloud.Conflict, "AcceptEndpoint", "endpoint %s is %s", id, ep.State)
 		case !ep.State.Terminal():
 			ep.State = cloud.StateRejected
+		default:
+			return nil
 		}
-		return nil
+		return t.putEndpoint(ep)
 	})
 }
 
@@ -287,19 +320,22 @@ func (cu Customer) BreakPort(id string, port int) error { return cu.setBroken(id
 func (cu Customer) RepairPort(id string, port int) error { return cu.setBroken(id, port, false) }
 
 func (cu Customer) setBroken(id string, port int, broken bool) error {
-	return cu.c.update(func(st *state) error {
-		ep := st.Endpoints[id]
+	return cu.c.update(func(t *tx) error {
+		ep, err := t.endpoint(id)
+		if err != nil {
+			return err
+		}
 		if ep == nil {
 			return cloud.Errorf(cloud.NotFound, "Endpoint", "no endpoint %s", id)
 		}
-		if _, err := cu.ownService(st, ep.Service); err != nil {
+		if _, err := cu.ownService(t, ep.Service); err != nil {
 			return err
 		}
 		ep.Broken = slices.DeleteFunc(ep.Broken, func(p int) bool { return p == port })
 		if broken {
 			ep.Broken = append(ep.Broken, port)
 		}
-		return nil
+		return t.putEndpoint(ep)
 	})
 }
 
@@ -321,14 +357,18 @@ type CustomerEndpoint struct {
 // of their services.
 func (cu Customer) Endpoints() ([]CustomerEndpoint, error) {
 	var out []CustomerEndpoint
-	err := cu.c.view(func(st *state) error {
-		for _, ep := range st.Endpoints {
-			svc := st.Services[key(ep.Service)]
-			mine := ep.Owner == cu.Account && !ep.Platform
-			into := ep.Platform && svc != nil && svc.Owner == cu.Account
-			if mine || into {
-				out = append(out, CustomerEndpoint{Endpoint: ep.public(), Platform: into, Region: ep.Region, Bandwidth: ep.Bandwidth})
-			}
+	err := cu.c.view(func(t *tx) error {
+		// The customer's own endpoints, and the platform's into the
+		// customer's services.
+		eps, err := t.endpoints(`SELECT data FROM endpoints WHERE owner = ? AND platform = 0
+			UNION ALL
+			SELECT e.data FROM services s JOIN endpoints e ON e.service_key = s.key WHERE s.owner = ? AND e.platform = 1`,
+			cu.Account, cu.Account)
+		if err != nil {
+			return err
+		}
+		for _, ep := range eps {
+			out = append(out, CustomerEndpoint{Endpoint: ep.public(), Platform: ep.Platform, Region: ep.Region, Bandwidth: ep.Bandwidth})
 		}
 		return nil
 	})
@@ -343,8 +383,8 @@ func (cu Customer) setAlibabaZones(serviceName string, zones []string) error {
 	if len(zones) == 0 {
 		return cloud.Errorf(cloud.Invalid, op, "name at least one zone for service %s: its load balancer needs a vSwitch in one", serviceName)
 	}
-	return cu.c.update(func(st *state) error {
-		svc, err := cu.ownAlibabaService(st, op, serviceName)
+	return cu.c.update(func(t *tx) error {
+		svc, err := cu.ownAlibabaService(t, op, serviceName)
 		if err != nil {
 			return err
 		}
@@ -362,7 +402,7 @@ func (cu Customer) setAlibabaZones(serviceName string, zones []string) error {
 		}
 		slices.Sort(ids)
 		svc.Zones = ids
-		return nil
+		return t.putService(svc)
 	})
 }
 
@@ -381,21 +421,24 @@ func (cu Customer) SetSupportedRegions(serviceName string, regions []string) err
 	if err != nil {
 		return err
 	}
-	return cu.c.update(func(st *state) error {
-		svc, err := cu.ownAlibabaService(st, op, serviceName)
+	return cu.c.update(func(t *tx) error {
+		svc, err := cu.ownAlibabaService(t, op, serviceName)
 		if err != nil {
 			return err
 		}
 		region, _, _ := alibabaService(svc.Name)
 		svc.Regions = slices.DeleteFunc(list, func(r string) bool { return r == region })
-		return nil
+		return t.putService(svc)
 	})
 }
 
 // ownAlibabaService finds the customer's own Alibaba service for a change
 // only its owner makes.
-func (cu Customer) ownAlibabaService(st *state, op, name string) (*service, error) {
-	svc := st.Services[key(name)]
+func (cu Customer) ownAlibabaService(t *tx, op, name string) (*service, error) {
+	svc, err := t.service(name)
+	if err != nil {
+		return nil, err
+	}
 	if svc == nil || svc.Cloud != cu.Cloud {
 		return nil, cloud.Errorf(cloud.NotFound, op, "account %s has no service %s: Grant creates it", cu.Account, name)
 	}
@@ -422,8 +465,8 @@ type ServiceInfo struct {
 // Service reads one of the customer's own endpoint services.
 func (cu Customer) Service(serviceName string) (ServiceInfo, error) {
 	var out ServiceInfo
-	err := cu.c.view(func(st *state) error {
-		svc, err := cu.ownService(st, serviceName)
+	err := cu.c.view(func(t *tx) error {
+		svc, err := cu.ownService(t, serviceName)
 		if err != nil {
 			return err
 		}

@@ -22,6 +22,14 @@ type Listeners struct {
 	c    *Cloud
 	mu   sync.Mutex
 	open map[string]net.Listener // "ip:port"
+	// What the state asked for when it was last read: the listeners
+	// wanted, the state's version then, and when the first endpoint
+	// accepted then becomes available (zero: none is to).
+	want    map[string]bool
+	read    bool
+	version int64
+	settles time.Time
+	reads   int // how many times the endpoints were read (for tests)
 	// OnError reports a listener that could not be opened (port taken).
 	OnError func(addr string, err error)
 }
@@ -31,28 +39,33 @@ func (c *Cloud) Listeners() *Listeners {
 	return &Listeners{c: c, open: map[string]net.Listener{}}
 }
 
-// Reconcile opens and closes listeners to match the state on disk.
+// Reconcile opens and closes listeners to match the state on disk. It
+// reads the endpoints again only when the state has changed since it last
+// did (a write by any process) or an endpoint accepted meanwhile has
+// become available; otherwise it only retries what it could not open.
 func (l *Listeners) Reconcile() error {
-	want := map[string]bool{}
-	err := l.c.view(func(st *state) error {
-		for _, ep := range st.Endpoints {
-			svc := st.Services[key(ep.Service)]
-			if !ep.Platform || ep.State != cloud.StateAvailable || svc == nil {
-				continue
-			}
-			for _, p := range svc.Ports {
-				if !slices.Contains(ep.Broken, p) {
-					want[net.JoinHostPort(ep.IP, strconv.Itoa(p))] = true
-				}
-			}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	err := l.c.view(func(t *tx) error {
+		v, err := t.version()
+		if err != nil {
+			return err
 		}
+		if l.read && v == l.version && (l.settles.IsZero() || t.now.Before(l.settles)) {
+			return nil
+		}
+		want, settles, err := t.wantedListeners()
+		if err != nil {
+			return err
+		}
+		l.want, l.read, l.version, l.settles = want, true, v, settles
+		l.reads++
 		return nil
 	})
 	if err != nil {
 		return err
 	}
-	l.mu.Lock()
-	defer l.mu.Unlock()
+	want := l.want
 	for addr, ln := range l.open {
 		if !want[addr] {
 			ln.Close()
@@ -74,6 +87,44 @@ func (l *Listeners) Reconcile() error {
 		go serve(ln)
 	}
 	return nil
+}
+
+// wantedListeners are the listeners the platform's available endpoints
+// want, and when the first of those accepted but not yet available
+// becomes available (zero: none is to).
+func (t *tx) wantedListeners() (map[string]bool, time.Time, error) {
+	want := map[string]bool{}
+	var settles time.Time
+	eps, err := t.endpoints(`SELECT data FROM endpoints WHERE platform = 1 AND state IN (?, ?)`,
+		string(cloud.StateProvisioning), string(cloud.StateAvailable))
+	if err != nil {
+		return nil, settles, err
+	}
+	services := map[string]*service{}
+	for _, ep := range eps {
+		if ep.State == cloud.StateProvisioning {
+			if at := ep.Accepted.Add(t.c.Settle); settles.IsZero() || at.Before(settles) {
+				settles = at
+			}
+			continue
+		}
+		svc, ok := services[key(ep.Service)]
+		if !ok {
+			if svc, err = t.service(ep.Service); err != nil {
+				return nil, settles, err
+			}
+			services[key(ep.Service)] = svc
+		}
+		if svc == nil {
+			continue
+		}
+		for _, p := range svc.Ports {
+			if !slices.Contains(ep.Broken, p) {
+				want[net.JoinHostPort(ep.IP, strconv.Itoa(p))] = true
+			}
+		}
+	}
+	return want, settles, nil
 }
 
 // serve answers each connection with a one-line banner, like a service
@@ -147,13 +198,14 @@ func (r Resolver) LookupHost(ctx context.Context, host string) ([]string, error)
 		return r.Fallback.LookupHost(ctx, host)
 	}
 	var addrs []string
-	err := r.c.view(func(st *state) error {
-		for _, ep := range st.Endpoints {
-			if ep.DNSName == name && ep.State != cloud.StateDeleted && ep.State != cloud.StateRejected {
+	err := r.c.view(func(t *tx) error {
+		eps, err := t.endpoints(`SELECT data FROM endpoints WHERE dns_name = ?`, name)
+		for _, ep := range eps {
+			if ep.State != cloud.StateDeleted && ep.State != cloud.StateRejected {
 				addrs = append(addrs, ep.IP)
 			}
 		}
-		return nil
+		return err
 	})
 	if err != nil {
 		return nil, unanswered(host, err)

@@ -27,7 +27,7 @@ const (
 // connections from whitelisted accounts without a decision.
 //
 // A state saved before a cloud was simulated gets that cloud's
-// environments when it is loaded: see addMissingClouds.
+// environments when it is opened: see addMissingClouds.
 func seed() *state {
 	st := &state{Services: map[string]*service{}, Endpoints: map[string]*endpoint{}, Tokens: map[string]string{}}
 	add := func(cloudName, region, project, env, plan string) *environment {

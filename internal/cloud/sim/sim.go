@@ -14,15 +14,22 @@ import (
 	"time"
 
 	"github.com/linkwright/linkwright/internal/cloud"
+	"github.com/linkwright/linkwright/internal/ondisk"
 )
 
 // Cloud is the simulated cloud. It serves the "aws", "azure" and "alibaba"
 // clouds, each with its own naming, principals and zones.
 type Cloud struct {
-	st store
+	dir string
+	h   *ondisk.Handle
 	// Settle is how long an accepted endpoint stays "pending" before it is
 	// available, as on AWS.
 	Settle time.Duration
+	// KeepDeleted is how long a deleted endpoint stays listed, in state
+	// deleted, as EC2 shows a deleted endpoint (and its connection) for a
+	// while; after it the endpoint and its client token are removed from
+	// the state.
+	KeepDeleted time.Duration
 	// Now is the clock; tests may replace it.
 	Now func() time.Time
 }
@@ -30,14 +37,28 @@ type Cloud struct {
 // DefaultSettle is how long an accepted connection takes to become available.
 const DefaultSettle = 2 * time.Second
 
+// DefaultKeepDeleted is how long a deleted endpoint stays listed.
+const DefaultKeepDeleted = time.Hour
+
 // Zone is the DNS suffix of simulated endpoint names; Resolver answers for it.
 const Zone = "sim.linkwright.internal"
 
 // Open opens (or creates, with the seeded inventory) the simulated cloud
-// whose state lives in dir.
+// whose state lives in dir. Nothing is read until the first call, which
+// fails if the state cannot be opened (and the next call tries again).
+// Several Clouds, in one process or several, may share one dir. A state
+// of an earlier release (dir/cloud.json) is imported on first use and set
+// aside as cloud.json.migrated.
 func Open(dir string) *Cloud {
-	return &Cloud{st: store{dir: dir}, Settle: DefaultSettle, Now: time.Now}
+	c := &Cloud{dir: dir, Settle: DefaultSettle, KeepDeleted: DefaultKeepDeleted, Now: time.Now}
+	c.h = newHandle(c, dir)
+	return c
 }
+
+// Close closes the state's database. Calling it is optional (what a
+// caller never closes is closed once the Cloud is no longer used); a call
+// after Close opens the database again.
+func (c *Cloud) Close() error { return c.h.Close() }
 
 var (
 	_ cloud.Provider          = (*Cloud)(nil)
@@ -46,39 +67,13 @@ var (
 
 func key(name string) string { return strings.ToLower(strings.TrimSpace(name)) }
 
-// update and view apply the passage of time (pending -> available) first.
-func (c *Cloud) update(fn func(*state) error) error {
-	return c.st.update(func(st *state) error { c.settle(st); return fn(st) })
-}
-
-func (c *Cloud) view(fn func(*state) error) error {
-	return c.st.view(func(st *state) error { c.settle(st); return fn(st) })
-}
-
-func (c *Cloud) settle(st *state) {
-	now := c.Now()
-	for _, e := range st.Endpoints {
-		if e.State == cloud.StateProvisioning && now.Sub(e.Accepted) >= c.Settle {
-			e.State = cloud.StateAvailable
-		}
+// settle applies the passage of time to an endpoint as it is read: an
+// accepted one is available Settle after it was accepted. What is read
+// settled is saved settled when it is next written.
+func (c *Cloud) settle(e *endpoint, now time.Time) {
+	if e.State == cloud.StateProvisioning && now.Sub(e.Accepted) >= c.Settle {
+		e.State = cloud.StateAvailable
 	}
-}
-
-func (st *state) env(ref cloud.EnvRef) (*environment, error) {
-	for _, e := range st.Environments {
-		if e.Cloud == ref.Cloud && e.Project == ref.Project && e.Environment.Environment == ref.Environment {
-			return e, nil
-		}
-	}
-	return nil, cloud.Errorf(cloud.NotFound, "Environment", "project %q has no %s environment on %s", ref.Project, ref.Environment, ref.Cloud)
-}
-
-func (st *state) platformService(ref cloud.EnvRef) (*environment, *service, error) {
-	e, err := st.env(ref)
-	if err != nil {
-		return nil, nil, err
-	}
-	return e, st.Services[key(e.ServiceName)], nil
 }
 
 // customerPrincipal is how an account is named on a service's allow list.
@@ -98,25 +93,28 @@ func accountOf(cloudName, principal string) (string, bool) {
 	return key(principal), principal != "*" && principal != ""
 }
 
-func (st *state) nextID(cloudName string) (id, ip string) {
-	st.Seq++
-	n := st.Seq
+// newID numbers a new endpoint and gives it its ID and loopback address.
+func (t *tx) newID(cloudName string) (id, ip string, err error) {
+	n, err := t.nextSeq()
+	if err != nil {
+		return "", "", err
+	}
 	ip = fmt.Sprintf("127.77.%d.%d", n/250, n%250+1)
 	h := shortHash(fmt.Sprint("endpoint-", n))
 	switch cloudName {
 	case "azure":
-		return "pe-" + h[:12], ip
+		return "pe-" + h[:12], ip, nil
 	case cloudAlibaba:
-		return "ep-" + h[:20], ip
+		return "ep-" + h[:20], ip, nil
 	}
-	return "vpce-" + h[:17], ip
+	return "vpce-" + h[:17], ip, nil
 }
 
 // Environment implements cloud.Provider.
 func (c *Cloud) Environment(_ context.Context, ref cloud.EnvRef) (cloud.Environment, error) {
 	var out cloud.Environment
-	err := c.view(func(st *state) error {
-		e, err := st.env(ref)
+	err := c.view(func(t *tx) error {
+		e, err := t.env(ref)
 		if err == nil {
 			out = e.Environment
 		}
@@ -127,8 +125,8 @@ func (c *Cloud) Environment(_ context.Context, ref cloud.EnvRef) (cloud.Environm
 
 // OpenPorts implements cloud.Provider.
 func (c *Cloud) OpenPorts(_ context.Context, ref cloud.EnvRef, ports []int) error {
-	return c.update(func(st *state) error {
-		e, err := st.env(ref)
+	return c.update(func(t *tx) error {
+		e, err := t.env(ref)
 		if err != nil {
 			return err
 		}
@@ -141,19 +139,19 @@ func (c *Cloud) OpenPorts(_ context.Context, ref cloud.EnvRef, ports []int) erro
 			}
 		}
 		slices.Sort(e.OpenPorts)
-		return nil
+		return t.putEnv(e)
 	})
 }
 
 // ClosePorts implements cloud.Provider.
 func (c *Cloud) ClosePorts(_ context.Context, ref cloud.EnvRef, ports []int) error {
-	return c.update(func(st *state) error {
-		e, err := st.env(ref)
+	return c.update(func(t *tx) error {
+		e, err := t.env(ref)
 		if err != nil {
 			return err
 		}
 		e.OpenPorts = slices.DeleteFunc(e.OpenPorts, func(p int) bool { return slices.Contains(ports, p) })
-		return nil
+		return t.putEnv(e)
 	})
 }
 
@@ -167,29 +165,33 @@ func (c *Cloud) AllowAccount(_ context.Context, ref cloud.EnvRef, account string
 			return err
 		}
 	}
-	return c.update(func(st *state) error {
-		_, svc, err := st.platformService(ref)
+	return c.update(func(t *tx) error {
+		_, svc, err := t.platformService(ref)
 		if err != nil {
 			return err
 		}
 		p := customerPrincipal(ref.Cloud, account)
-		if !slices.Contains(svc.Allowed, p) {
-			svc.Allowed = append(svc.Allowed, p)
+		if slices.Contains(svc.Allowed, p) {
+			return nil
 		}
-		return nil
+		svc.Allowed = append(svc.Allowed, p)
+		return t.putService(svc)
 	})
 }
 
 // RevokeAccount implements cloud.Provider.
 func (c *Cloud) RevokeAccount(_ context.Context, ref cloud.EnvRef, account string) error {
-	return c.update(func(st *state) error {
-		_, svc, err := st.platformService(ref)
+	return c.update(func(t *tx) error {
+		_, svc, err := t.platformService(ref)
 		if err != nil {
 			return err
 		}
 		p := customerPrincipal(ref.Cloud, account)
+		if !slices.Contains(svc.Allowed, p) {
+			return nil
+		}
 		svc.Allowed = slices.DeleteFunc(svc.Allowed, func(a string) bool { return a == p })
-		return nil
+		return t.putService(svc)
 	})
 }
 
@@ -197,15 +199,15 @@ func (c *Cloud) RevokeAccount(_ context.Context, ref cloud.EnvRef, account strin
 // and the accounts its service allows, read back from their principals.
 func (c *Cloud) ServiceState(_ context.Context, ref cloud.EnvRef) (cloud.ServiceState, error) {
 	var out cloud.ServiceState
-	err := c.view(func(st *state) (err error) {
-		out, err = st.serviceState(ref)
+	err := c.view(func(t *tx) (err error) {
+		out, err = t.serviceState(ref)
 		return err
 	})
 	return out, err
 }
 
-func (st *state) serviceState(ref cloud.EnvRef) (cloud.ServiceState, error) {
-	e, svc, err := st.platformService(ref)
+func (t *tx) serviceState(ref cloud.EnvRef) (cloud.ServiceState, error) {
+	e, svc, err := t.platformService(ref)
 	if err != nil {
 		return cloud.ServiceState{}, err
 	}
@@ -221,12 +223,16 @@ func (st *state) serviceState(ref cloud.EnvRef) (cloud.ServiceState, error) {
 // Connections implements cloud.Provider.
 func (c *Cloud) Connections(_ context.Context, ref cloud.EnvRef, account string) ([]cloud.Connection, error) {
 	var out []cloud.Connection
-	err := c.view(func(st *state) error {
-		e, err := st.env(ref)
+	err := c.view(func(t *tx) error {
+		e, err := t.env(ref)
 		if err != nil {
 			return err
 		}
-		for _, ep := range st.Endpoints {
+		eps, err := t.endpointsOf(e.ServiceName)
+		if err != nil {
+			return err
+		}
+		for _, ep := range eps {
 			// The owner is checked here, not trusted to a filter, as on
 			// every provider; Azure subscriptions compare in lower case.
 			if ep.connectsTo(e) && ep.Owner == normalizeAccount(ref.Cloud, account) {
@@ -265,25 +271,41 @@ func oldestFirst(conns []cloud.Connection) {
 	})
 }
 
-// Inventory implements cloud.Provider: one read of the state, under one
-// lock, so that what it reports existed together.
+// Inventory implements cloud.Provider: one read transaction, so that what
+// it reports existed together.
 func (c *Cloud) Inventory(_ context.Context, ref cloud.EnvRef, services []string) (cloud.Inventory, error) {
 	out := cloud.Inventory{Connections: []cloud.Connection{}, Endpoints: []cloud.Endpoint{}}
-	err := c.view(func(st *state) error {
-		e, err := st.env(ref)
+	err := c.view(func(t *tx) error {
+		e, err := t.env(ref)
 		if err != nil {
 			return err
 		}
-		if out.ServiceState, err = st.serviceState(ref); err != nil {
+		if out.ServiceState, err = t.serviceState(ref); err != nil {
 			return err
 		}
-		for _, ep := range st.Endpoints {
-			switch {
-			case ep.State == cloud.StateDeleted:
-			case ep.connectsTo(e):
+		eps, err := t.endpointsOf(e.ServiceName)
+		if err != nil {
+			return err
+		}
+		for _, ep := range eps {
+			if ep.State != cloud.StateDeleted && ep.connectsTo(e) {
 				out.Connections = append(out.Connections, ep.connection())
-			case slices.ContainsFunc(services, func(s string) bool { return ep.intoService(ref.Cloud, s) }):
-				out.Endpoints = append(out.Endpoints, ep.public())
+			}
+		}
+		seen := map[string]bool{}
+		for _, s := range services {
+			if seen[key(s)] {
+				continue
+			}
+			seen[key(s)] = true
+			eps, err := t.endpointsOf(s)
+			if err != nil {
+				return err
+			}
+			for _, ep := range eps {
+				if ep.State != cloud.StateDeleted && ep.intoService(ref.Cloud, s) {
+					out.Endpoints = append(out.Endpoints, ep.public())
+				}
 			}
 		}
 		return nil
@@ -298,14 +320,14 @@ func (c *Cloud) Inventory(_ context.Context, ref cloud.EnvRef, services []string
 
 // connection finds a connection to ref's platform service: nil when there
 // is none (never was, or gone).
-func (st *state) connection(ref cloud.EnvRef, id string) (*endpoint, error) {
-	e, err := st.env(ref)
+func (t *tx) connection(ref cloud.EnvRef, id string) (*endpoint, error) {
+	e, err := t.env(ref)
 	if err != nil {
 		return nil, err
 	}
-	ep := st.Endpoints[id]
-	if ep == nil || key(ep.Service) != key(e.ServiceName) {
-		return nil, nil
+	ep, err := t.endpoint(id)
+	if err != nil || ep == nil || key(ep.Service) != key(e.ServiceName) {
+		return nil, err
 	}
 	return ep, nil
 }
@@ -330,8 +352,8 @@ func (c *Cloud) AcceptConnectionsWithBandwidth(_ context.Context, ref cloud.EnvR
 }
 
 func (c *Cloud) accept(op string, ref cloud.EnvRef, ids []string, mbps int) error {
-	return c.update(func(st *state) error {
-		_, svc, err := st.platformService(ref)
+	return c.update(func(t *tx) error {
+		_, svc, err := t.platformService(ref)
 		if err != nil {
 			return err
 		}
@@ -339,7 +361,7 @@ func (c *Cloud) accept(op string, ref cloud.EnvRef, ids []string, mbps int) erro
 			return err
 		}
 		for _, id := range ids {
-			ep, err := st.connection(ref, id)
+			ep, err := t.connection(ref, id)
 			if err != nil {
 				return err
 			}
@@ -354,6 +376,9 @@ func (c *Cloud) accept(op string, ref cloud.EnvRef, ids []string, mbps int) erro
 			if accept {
 				ep.State, ep.Accepted = cloud.StateProvisioning, c.Now()
 				ep.Bandwidth = mbps
+				if err := t.putEndpoint(ep); err != nil {
+					return err
+				}
 			}
 		}
 		return nil
@@ -362,14 +387,17 @@ func (c *Cloud) accept(op string, ref cloud.EnvRef, ids []string, mbps int) erro
 
 // RejectConnections implements cloud.Provider.
 func (c *Cloud) RejectConnections(_ context.Context, ref cloud.EnvRef, ids []string, _ string) error {
-	return c.update(func(st *state) error {
+	return c.update(func(t *tx) error {
 		for _, id := range ids {
-			ep, err := st.connection(ref, id)
+			ep, err := t.connection(ref, id)
 			if err != nil {
 				return err
 			}
 			if ep != nil && !ep.State.Terminal() { // gone already: nothing to reject
 				ep.State = cloud.StateRejected
+				if err := t.putEndpoint(ep); err != nil {
+					return err
+				}
 			}
 		}
 		return nil
@@ -379,20 +407,20 @@ func (c *Cloud) RejectConnections(_ context.Context, ref cloud.EnvRef, ids []str
 // TargetHealth implements cloud.Provider.
 func (c *Cloud) TargetHealth(_ context.Context, ref cloud.EnvRef, ports []int) ([]cloud.Target, error) {
 	var out []cloud.Target
-	err := c.view(func(st *state) error {
-		e, err := st.env(ref)
+	err := c.view(func(t *tx) error {
+		e, err := t.env(ref)
 		if err != nil {
 			return err
 		}
 		for _, p := range ports {
-			t := cloud.Target{Port: p, Healthy: true}
+			tg := cloud.Target{Port: p, Healthy: true}
 			switch {
 			case !slices.Contains(e.OpenPorts, p):
-				t.Healthy, t.Reason = false, "no listener on the load balancer for this port"
+				tg.Healthy, tg.Reason = false, "no listener on the load balancer for this port"
 			case slices.Contains(e.UnhealthyPorts, p):
-				t.Healthy, t.Reason = false, "targets fail their health checks"
+				tg.Healthy, tg.Reason = false, "targets fail their health checks"
 			}
-			out = append(out, t)
+			out = append(out, tg)
 		}
 		return nil
 	})
@@ -402,14 +430,14 @@ func (c *Cloud) TargetHealth(_ context.Context, ref cloud.EnvRef, ports []int) (
 // ServiceVisible implements cloud.Provider.
 func (c *Cloud) ServiceVisible(_ context.Context, ref cloud.EnvRef, name string) (bool, error) {
 	var ok bool
-	err := c.view(func(st *state) error {
-		e, err := st.env(ref)
+	err := c.view(func(t *tx) error {
+		e, err := t.env(ref)
 		if err != nil {
 			return err
 		}
-		svc := st.Services[key(name)]
+		svc, err := t.service(name)
 		ok = svc.visibleTo(ref.Cloud, e.Principal)
-		return nil
+		return err
 	})
 	return ok, err
 }
@@ -423,8 +451,8 @@ func (c *Cloud) ServiceVisible(_ context.Context, ref cloud.EnvRef, name string)
 // take consumers from the platform's region is Invalid).
 func (c *Cloud) Zones(_ context.Context, ref cloud.EnvRef, service string) (cloud.Zones, error) {
 	var out cloud.Zones
-	err := c.view(func(st *state) error {
-		e, err := st.env(ref)
+	err := c.view(func(t *tx) error {
+		e, err := t.env(ref)
 		if err != nil {
 			return err
 		}
@@ -436,7 +464,10 @@ func (c *Cloud) Zones(_ context.Context, ref cloud.EnvRef, service string) (clou
 		if service == "" {
 			return nil
 		}
-		svc := st.Services[key(service)]
+		svc, err := t.service(service)
+		if err != nil {
+			return err
+		}
 		if !svc.visibleTo(ref.Cloud, e.Principal) {
 			return cloud.Errorf(cloud.NotFound, "Zones", "service %s does not exist or has not allowed the platform principal %s: the customer allows it on their service first", service, e.Principal)
 		}
@@ -462,16 +493,31 @@ func (c *Cloud) CreateEndpoint(_ context.Context, spec cloud.EndpointSpec) (clou
 	if len(spec.Description) > 140 {
 		return out, cloud.Errorf(cloud.Invalid, "CreateEndpoint", "description is %d characters; at most 140", len(spec.Description))
 	}
-	err := c.update(func(st *state) error {
-		if id, ok := st.Tokens[spec.Token]; ok && spec.Token != "" {
-			out = st.Endpoints[id].public()
-			return nil
+	err := c.update(func(t *tx) error {
+		if spec.Token != "" {
+			id, err := t.token(spec.Token)
+			if err != nil {
+				return err
+			}
+			if id != "" {
+				ep, err := t.endpoint(id)
+				if err != nil {
+					return err
+				}
+				if ep != nil {
+					out = ep.public()
+					return nil
+				}
+			}
 		}
-		e, err := st.env(spec.Env)
+		e, err := t.env(spec.Env)
 		if err != nil {
 			return err
 		}
-		svc := st.Services[key(spec.Service)]
+		svc, err := t.service(spec.Service)
+		if err != nil {
+			return err
+		}
 		if !svc.visibleTo(spec.Env.Cloud, e.Principal) {
 			return cloud.Errorf(cloud.Invalid, "CreateEndpoint", "service %s does not exist or has not allowed the platform principal %s", spec.Service, e.Principal)
 		}
@@ -480,9 +526,15 @@ func (c *Cloud) CreateEndpoint(_ context.Context, spec cloud.EndpointSpec) (clou
 				return err
 			}
 		}
-		ep := st.newEndpoint(spec.Env.Cloud, spec.Env.Region, e.Account, svc, c.Now())
-		ep.Platform = true
-		st.Tokens[spec.Token] = ep.ID
+		ep, err := t.newEndpoint(spec.Env.Cloud, spec.Env.Region, e.Account, svc, c.Now(), func(ep *endpoint) { ep.Platform = true })
+		if err != nil {
+			return err
+		}
+		if spec.Token != "" {
+			if err := t.putToken(spec.Token, ep.ID); err != nil {
+				return err
+			}
+		}
 		out = ep.public()
 		return nil
 	})
@@ -494,27 +546,37 @@ func (svc *service) visibleTo(cloudName, principal string) bool {
 	return svc != nil && svc.Cloud == cloudName && (slices.Contains(svc.Allowed, principal) || slices.Contains(svc.Allowed, "*"))
 }
 
-func (st *state) newEndpoint(cloudName, region, owner string, svc *service, now time.Time) *endpoint {
-	id, ip := st.nextID(cloudName)
+// newEndpoint creates an endpoint into svc, as set sets it.
+func (t *tx) newEndpoint(cloudName, region, owner string, svc *service, now time.Time, set func(*endpoint)) (*endpoint, error) {
+	id, ip, err := t.newID(cloudName)
+	if err != nil {
+		return nil, err
+	}
 	ep := &endpoint{ID: id, Cloud: cloudName, Region: region, Owner: owner, Service: svc.Name,
 		State: cloud.StatePendingAcceptance, Created: now, IP: ip,
 		DNSName: id + "." + region + "." + Zone}
 	if cloudName == cloudAlibaba {
 		ep.DNSName = alibabaDNSName(id, svc, region)
 	}
-	st.Endpoints[id] = ep
-	return ep
+	if set != nil {
+		set(ep)
+	}
+	return ep, t.putEndpoint(ep)
 }
 
 func (ep *endpoint) public() cloud.Endpoint {
 	return cloud.Endpoint{ID: ep.ID, Service: ep.Service, State: ep.State, DNSName: ep.DNSName, IPs: []string{ep.IP}, Created: ep.Created}
 }
 
-// DescribeEndpoint implements cloud.Provider.
+// DescribeEndpoint implements cloud.Provider. A deleted endpoint is
+// described, as deleted, for KeepDeleted; then it is not found.
 func (c *Cloud) DescribeEndpoint(_ context.Context, ref cloud.EnvRef, id string) (cloud.Endpoint, error) {
 	var out cloud.Endpoint
-	err := c.view(func(st *state) error {
-		ep := st.Endpoints[id]
+	err := c.view(func(t *tx) error {
+		ep, err := t.endpoint(id)
+		if err != nil {
+			return err
+		}
 		if ep == nil || !ep.Platform || ep.Cloud != ref.Cloud {
 			return cloud.Errorf(cloud.NotFound, "DescribeEndpoint", "no platform endpoint %s", id)
 		}
@@ -528,8 +590,12 @@ func (c *Cloud) DescribeEndpoint(_ context.Context, ref cloud.EnvRef, id string)
 // ref's cloud into service (named in any case), but for deleted ones.
 func (c *Cloud) PlatformEndpoints(_ context.Context, ref cloud.EnvRef, service string) ([]cloud.Endpoint, error) {
 	var out []cloud.Endpoint
-	err := c.view(func(st *state) error {
-		for _, ep := range st.Endpoints {
+	err := c.view(func(t *tx) error {
+		eps, err := t.endpointsOf(service)
+		if err != nil {
+			return err
+		}
+		for _, ep := range eps {
 			if ep.intoService(ref.Cloud, service) && ep.State != cloud.StateDeleted {
 				out = append(out, ep.public())
 			}
@@ -540,12 +606,14 @@ func (c *Cloud) PlatformEndpoints(_ context.Context, ref cloud.EnvRef, service s
 	return out, err
 }
 
-// DeleteEndpoint implements cloud.Provider.
+// DeleteEndpoint implements cloud.Provider. The endpoint is listed, as
+// deleted, for KeepDeleted; then it and its client token are removed.
 func (c *Cloud) DeleteEndpoint(_ context.Context, ref cloud.EnvRef, id string) error {
-	return c.update(func(st *state) error {
-		if ep := st.Endpoints[id]; ep != nil && ep.Platform && ep.Cloud == ref.Cloud {
-			ep.State = cloud.StateDeleted
+	return c.update(func(t *tx) error {
+		ep, err := t.endpoint(id)
+		if err != nil || ep == nil || !ep.Platform || ep.Cloud != ref.Cloud {
+			return err
 		}
-		return nil
+		return t.markDeleted(ep)
 	})
 }

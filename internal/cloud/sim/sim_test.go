@@ -145,11 +145,11 @@ func TestReverseEndpointIsARealSocket(t *testing.T) {
 	require.NoError(t, err)
 	require.Len(t, pending, 1)
 	require.NoError(t, cu.AcceptEndpoint(ep.ID))
-	time.Sleep(150 * time.Millisecond) // Settle
-
 	ls := c.Listeners()
 	defer ls.Close()
-	require.NoError(t, ls.Reconcile())
+	require.Eventually(t, func() bool { // settled
+		return ls.Reconcile() == nil && len(ls.Addrs()) == 1
+	}, 5*time.Second, 10*time.Millisecond)
 	addrs, err := c.Resolver().LookupHost(ctx, ep.DNSName)
 	require.NoError(t, err)
 	require.Equal(t, ep.IPs, addrs)
@@ -197,6 +197,17 @@ func TestResolverFailureIsTemporaryNotNotFound(t *testing.T) {
 
 	short := unanswered(host, errors.New("disk full"))
 	assert.Contains(t, short.Error(), "disk full", "a short cause is kept")
+
+	// A database that is not one fails the same way.
+	dir = t.TempDir()
+	c = Open(dir)
+	require.NoError(t, os.WriteFile(filepath.Join(dir, dbFile), []byte("not a database, at length: "+strings.Repeat("x", 4096)), 0o644))
+	_, err = c.Resolver().LookupHost(context.Background(), host)
+	require.ErrorAs(t, err, &dnsErr)
+	assert.True(t, dnsErr.IsTemporary, "could not answer now: %v", err)
+	assert.False(t, dnsErr.IsNotFound, "not a real answer: %v", err)
+	_, err = c.Environment(context.Background(), prodAWS)
+	assert.ErrorContains(t, err, "is unreadable (delete it to start afresh)")
 }
 
 func TestServiceStateReadsPortsAndAccounts(t *testing.T) {
@@ -210,10 +221,13 @@ func TestServiceStateReadsPortsAndAccounts(t *testing.T) {
 	require.NoError(t, c.AllowAccount(ctx, prodAWS, "999999999999"))
 	require.NoError(t, c.AllowAccount(ctx, prodAWS, "123456789012"))
 	// Principals that name no one account (set behind the provider's back).
-	require.NoError(t, c.update(func(st *state) error {
-		_, svc, err := st.platformService(prodAWS)
+	require.NoError(t, c.update(func(t *tx) error {
+		_, svc, err := t.platformService(prodAWS)
+		if err != nil {
+			return err
+		}
 		svc.Allowed = append(svc.Allowed, "*", "arn:aws:iam::123456789012:role/ops")
-		return err
+		return t.putService(svc)
 	}))
 	st, err = c.ServiceState(ctx, prodAWS)
 	require.NoError(t, err)
@@ -402,7 +416,7 @@ func TestByHandOnThePlatform(t *testing.T) {
 
 	// Another process sees what was done by hand: it is on disk.
 	require.NoError(t, op.BreakTarget(3306))
-	targets, err = Open(c.st.dir).TargetHealth(ctx, prodAWS, []int{3306})
+	targets, err = Open(c.dir).TargetHealth(ctx, prodAWS, []int{3306})
 	require.NoError(t, err)
 	assert.False(t, targets[0].Healthy)
 }
@@ -519,7 +533,7 @@ func TestServiceZonesAsThePlatformSeesThem(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, []string{"use1-az1", "use1-az4", "use1-az6"}, z.Service)
 	assert.Equal(t, []string{"use1-az2"}, z.Missing())
-	again, err := Open(c.st.dir).Zones(ctx, prodAWS, svc)
+	again, err := Open(c.dir).Zones(ctx, prodAWS, svc)
 	require.NoError(t, err)
 	assert.Equal(t, z, again, "kept on disk")
 
@@ -742,7 +756,7 @@ func TestAlibabaAcceptWithBandwidth(t *testing.T) {
 	require.NoError(t, c.AcceptConnectionsWithBandwidth(ctx, prodAlibaba, []string{ep.ID}, 3000), "accepted already: success")
 	bandwidth := func(id string) int {
 		t.Helper()
-		eps, err := Open(c.st.dir).Customer("alibaba", alibabaCustomer).Endpoints()
+		eps, err := Open(c.dir).Customer("alibaba", alibabaCustomer).Endpoints()
 		require.NoError(t, err)
 		for _, e := range eps {
 			if e.ID == id {
@@ -889,7 +903,7 @@ func TestAlibabaServiceZones(t *testing.T) {
 	assert.Empty(t, z.Missing())
 
 	require.NoError(t, cu.SetServiceZones(alibabaService1, []string{"cn-hangzhou-j", "CN-HANGZHOU-I", "cn-hangzhou-i"}))
-	z, err = Open(c.st.dir).Zones(ctx, prodAlibaba, alibabaService1)
+	z, err = Open(c.dir).Zones(ctx, prodAlibaba, alibabaService1)
 	require.NoError(t, err)
 	assert.Equal(t, []string{"cn-hangzhou-i", "cn-hangzhou-j"}, z.Service, "zone IDs, no mapping")
 	assert.Equal(t, []string{"cn-hangzhou-h"}, z.Missing())
@@ -922,11 +936,11 @@ func TestAlibabaReverseEndpointIsARealSocket(t *testing.T) {
 	require.NoError(t, err)
 	assert.Regexp(t, `^ep-[a-z0-9]{20}\.epsrv-bp1orders0000000001\.cn-hangzhou\.privatelink\.`+regexpQuote(Zone)+`$`, ep.DNSName)
 	require.NoError(t, cu.AcceptEndpoint(ep.ID))
-	time.Sleep(150 * time.Millisecond) // Settle
-
 	ls := c.Listeners()
 	defer ls.Close()
-	require.NoError(t, ls.Reconcile())
+	require.Eventually(t, func() bool { // settled
+		return ls.Reconcile() == nil && len(ls.Addrs()) == 1
+	}, 5*time.Second, 10*time.Millisecond)
 	addrs, err := c.Resolver().LookupHost(ctx, ep.DNSName)
 	require.NoError(t, err)
 	conn, err := net.DialTimeout("tcp", net.JoinHostPort(addrs[0], "15433"), time.Second)
@@ -943,32 +957,31 @@ func TestAlibabaReverseEndpointIsARealSocket(t *testing.T) {
 func regexpQuote(s string) string { return strings.ReplaceAll(s, ".", `\.`) }
 
 // A state saved before Alibaba Cloud was simulated gets its seeded
-// environments when loaded; what was saved stays as it was.
+// environments when opened; what was saved stays as it was.
 func TestStateWithoutAlibabaLoads(t *testing.T) {
 	dir := t.TempDir()
 	// A state of the release before: AWS only (with a customer endpoint),
-	// Azure's staging environment alone.
-	before := Open(dir)
-	ctx := context.Background()
-	require.NoError(t, before.AllowAccount(ctx, prodAWS, "123456789012"))
-	ep, err := before.Customer("aws", "123456789012").CreateEndpoint(mustEnv(t, before).ServiceName)
-	require.NoError(t, err)
-	path := filepath.Join(dir, "cloud.json")
-	require.NoError(t, ondiskEdit(path, func(st *state) {
-		st.Environments = slices.DeleteFunc(st.Environments, func(e *environment) bool {
-			return e.Cloud == "alibaba" || (e.Cloud == "azure" && e.Environment.Environment == "production")
-		})
-		for k, svc := range st.Services {
-			if svc.Cloud == "alibaba" {
-				delete(st.Services, k)
-			}
+	// Azure's staging environment alone, in cloud.json.
+	st := seed()
+	st.Environments = slices.DeleteFunc(st.Environments, func(e *environment) bool {
+		return e.Cloud == "alibaba" || (e.Cloud == "azure" && e.Environment.Environment == "production")
+	})
+	for k, svc := range st.Services {
+		if svc.Cloud == "alibaba" {
+			delete(st.Services, k)
 		}
-	}))
-	old, err := os.ReadFile(path)
-	require.NoError(t, err)
+	}
+	prodSvc := st.Services[key(st.Environments[0].ServiceName)]
+	prodSvc.Allowed = append(prodSvc.Allowed, "arn:aws:iam::123456789012:root")
+	st.Seq = 1
+	created := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	st.Endpoints["vpce-0123456789abcdef0"] = &endpoint{ID: "vpce-0123456789abcdef0", Cloud: "aws", Region: "us-east-1", Owner: "123456789012",
+		Service: prodSvc.Name, State: cloud.StatePendingAcceptance, Created: created, IP: "127.77.0.2", DNSName: "vpce-0123456789abcdef0.us-east-1." + Zone}
+	old := writeLegacy(t, dir, st)
 	require.NotContains(t, string(old), "alibaba")
 
 	c := Open(dir)
+	ctx := context.Background()
 	env, err := c.Environment(ctx, prodAlibaba)
 	require.NoError(t, err, "the seeded Alibaba environments are there")
 	assert.Equal(t, []string{"cn-shanghai"}, env.Regions)
@@ -976,43 +989,37 @@ func TestStateWithoutAlibabaLoads(t *testing.T) {
 	require.NoError(t, err)
 	_, err = c.Environment(ctx, cloud.EnvRef{Cloud: "azure", Project: "azure1234abcd", Environment: "production"})
 	assert.True(t, cloud.IsNotFound(err), "a cloud the state has is left as it is: %v", err)
-	after, err := os.ReadFile(path)
-	require.NoError(t, err)
-	assert.Equal(t, string(old), string(after), "reading changes nothing on disk")
+	migrated, err := os.ReadFile(filepath.Join(dir, "cloud.json.migrated"))
+	require.NoError(t, err, "the old state is set aside")
+	assert.Equal(t, string(old), string(migrated), "as it was")
 
 	require.NoError(t, c.AllowAccount(ctx, prodAlibaba, alibabaCustomer))
 	_, err = c.Customer("alibaba", alibabaCustomer).CreateEndpoint(env.ServiceName)
 	require.NoError(t, err)
 	again, err := Open(dir).Environment(ctx, prodAlibaba)
 	require.NoError(t, err)
-	assert.Equal(t, env, again, "saved with the next write, the same")
+	assert.Equal(t, env, again, "the same when opened again")
 	conns, err := Open(dir).Connections(ctx, prodAWS, "123456789012")
 	require.NoError(t, err)
 	require.Len(t, conns, 1)
-	assert.Equal(t, ep.ID, conns[0].ID, "what was saved is kept")
-	var n int
-	require.NoError(t, Open(dir).view(func(st *state) error {
-		for _, e := range st.Environments {
-			if e.Cloud == "alibaba" {
-				n++
-			}
-		}
-		return nil
-	}))
-	assert.Equal(t, 2, n, "added once")
+	assert.Equal(t, cloud.Connection{ID: "vpce-0123456789abcdef0", Account: "123456789012", State: cloud.StatePendingAcceptance, Created: created}, conns[0], "what was saved is kept")
+	assert.Equal(t, 2, count(t, Open(dir), `SELECT count(*) FROM environments WHERE cloud = 'alibaba'`), "added once")
 }
 
-// ondiskEdit rewrites a saved state as an older release would have saved it.
-func ondiskEdit(path string, fn func(*state)) error {
-	s := store{dir: filepath.Dir(path)}
-	data, err := os.ReadFile(path)
-	if err != nil {
-		return err
-	}
-	st := &state{}
-	if err := json.Unmarshal(data, st); err != nil {
-		return err
-	}
-	fn(st)
-	return s.save(st)
+// writeLegacy saves st as releases before the database did, in
+// dir/cloud.json, and returns what it wrote.
+func writeLegacy(t *testing.T, dir string, st *state) []byte {
+	t.Helper()
+	data, err := json.MarshalIndent(st, "", "  ")
+	require.NoError(t, err)
+	require.NoError(t, os.WriteFile(legacyPath(dir), data, 0o644))
+	return data
+}
+
+// count runs a counting query on c's database.
+func count(t *testing.T, c *Cloud, query string, args ...any) int {
+	t.Helper()
+	var n int
+	require.NoError(t, c.view(func(tx *tx) error { return tx.QueryRow(query, args...).Scan(&n) }))
+	return n
 }
