@@ -39,7 +39,7 @@ trap stop EXIT INT TERM
 # shellcheck disable=SC2086 # the flags are a list
 bin/temporal server start-dev --ip 127.0.0.1 --port "$grpc_port" --ui-port "$ui_port" \
   --db-filename "$state/temporal.db" --log-level warn \
-  ${LINKWRIGHT_SEARCH_ATTRIBUTE_FLAGS} >>"$state/temporal.log" 2>&1 &
+  ${LINKWRIGHT_SEARCH_ATTRIBUTE_FLAGS} ${LINKWRIGHT_DEV_SERVER_FLAGS} >>"$state/temporal.log" 2>&1 &
 pids+=($!)
 
 for _ in $(seq 1 120); do

@@ -18,6 +18,15 @@ import (
 
 var server *testsuite.DevServer
 
+// ServerFlags are the dev server settings Linkwright needs beyond its
+// search attributes: one partition per task queue, so that the cloud
+// budgets' few tasks a second are not split four ways (the Makefile's
+// LINKWRIGHT_DEV_SERVER_FLAGS, kept in step by a test).
+var ServerFlags = []string{
+	"--dynamic-config-value", "matching.numTaskqueueReadPartitions=1",
+	"--dynamic-config-value", "matching.numTaskqueueWritePartitions=1",
+}
+
 // Main runs a package's tests with one dev server for all of them, when
 // LINKWRIGHT_TEMPORAL names the binary. Call it from TestMain.
 func Main(m *testing.M) {
@@ -26,7 +35,7 @@ func Main(m *testing.M) {
 	if path == "" || testing.Short() {
 		os.Exit(m.Run()) // integration tests skip, or fail, on their own
 	}
-	args := []string{"--headless"}
+	args := append([]string{"--headless"}, ServerFlags...)
 	for _, sa := range workflows.SearchAttributes {
 		args = append(args, "--search-attribute", sa.GetName()+"=Keyword")
 	}
