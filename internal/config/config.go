@@ -64,7 +64,7 @@ type Config struct {
 	// Budgets are the fleet-wide cloud API budgets, one per action class.
 	Budgets Budgets `json:"budgets"`
 	// StickyCacheSize is how many workflows each worker keeps in memory
-	// between their tasks (0: 1024). A workflow outside the cache replays
+	// between their tasks (0: 256). A workflow outside the cache replays
 	// its history at its next task: a smaller cache trades CPU on wake-up
 	// for memory. Waiting links wake rarely, so a cache far smaller than
 	// the fleet costs little.
@@ -98,7 +98,7 @@ type Budgets struct {
 func DefaultBudgets() Budgets { return Budgets{Read: 8, Poll: 8, Mutate: 3, Accept: 3} }
 
 // DefaultStickyCacheSize is the sticky cache when the file sets none.
-const DefaultStickyCacheSize = 1024
+const DefaultStickyCacheSize = 256
 
 // Webhooks configures the webhook receiver. Secrets are best given in the
 // environment: LINKWRIGHT_ZENDESK_WEBHOOK_SECRET,
