@@ -10,10 +10,16 @@ SEARCH_ATTRIBUTES := PrivateLinkProject PrivateLinkEnvironment PrivateLinkCloud 
 	PrivateLinkCustomerAccount PrivateLinkPhase PrivateLinkWaitingOn PrivateLinkTicket \
 	PrivateLinkConnectionType
 export LINKWRIGHT_SEARCH_ATTRIBUTE_FLAGS := $(foreach a,$(SEARCH_ATTRIBUTES),--search-attribute $(a)=Keyword)
+# One partition per task queue: the cloud budgets are rates of a few per
+# second, which the server splits between a queue's partitions (four by
+# default), so that a lone approval would wait for its partition's next
+# token. internal/devtest starts its servers the same way.
+export LINKWRIGHT_DEV_SERVER_FLAGS := --dynamic-config-value matching.numTaskqueueReadPartitions=1 \
+	--dynamic-config-value matching.numTaskqueueWritePartitions=1
 
 TEST_TIMEOUT ?= 20m
 
-.PHONY: run run-aws test stress-test build unit-test integration-test fuzz vet clean
+.PHONY: run run-aws test stress-test build unit-test integration-test fuzz vet clean bench
 
 ## run: the local stack: Temporal dev server + Web UI, the worker on the simulated cloud and file tracker
 run: build $(TEMPORAL)
@@ -31,6 +37,13 @@ test: $(TEMPORAL) vet
 ## stress-test: the integration tests STRESS_COUNT times (3) under -race while busy loops load every core
 stress-test: $(TEMPORAL)
 	@deployments/local/stress.sh
+
+## bench: the benchmark (bench/): throughput and CPU against a no-op of the same shape, approval
+## latency, the worker at a fleet of 1,000 to 10,000 links, throttling; long (about an hour).
+## BENCH_FLAGS passes flags, e.g. BENCH_FLAGS="-quick" or "-levels 1000 -out figures.json".
+bench: $(TEMPORAL) build
+	$(GO) build -o $(BIN)/linkwright-bench ./bench
+	LINKWRIGHT_TEMPORAL=$(abspath $(TEMPORAL)) $(BIN)/linkwright-bench $(BENCH_FLAGS)
 
 unit-test:
 	$(GO) test -count=1 -short ./...
