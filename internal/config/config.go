@@ -7,8 +7,10 @@ package config
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"maps"
+	"net"
 	"net/mail"
 	"os"
 	"path/filepath"
@@ -17,6 +19,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/linkwright/linkwright/internal/admin"
 	"github.com/linkwright/linkwright/internal/approval/keys"
 	"github.com/linkwright/linkwright/internal/strictjson"
 )
@@ -70,6 +73,46 @@ type Config struct {
 	// the fleet costs little.
 	StickyCacheSize int    `json:"stickyCacheSize"`
 	Policy          Policy `json:"policy"`
+	// Admin is the worker's admin port (health, readiness, metrics).
+	Admin Admin `json:"admin"`
+	// Telemetry turns metrics and tracing on or off.
+	Telemetry Telemetry `json:"telemetry"`
+	// Deployment runs the worker as a version of a Worker Deployment.
+	Deployment Deployment `json:"deployment"`
+}
+
+// Admin configures the admin port: /healthz, /readyz and /metrics.
+type Admin struct {
+	// Listen is its address (also LINKWRIGHT_ADMIN_LISTEN); the default
+	// is loopback only, 127.0.0.1:9090; "off" turns it off.
+	Listen string `json:"listen"`
+}
+
+// Telemetry turns the worker's metrics and traces on or off (both on by
+// default; LINKWRIGHT_METRICS and LINKWRIGHT_TRACING, "on" or "off",
+// override). Traces leave the process only when the standard
+// OTEL_EXPORTER_OTLP_* variables name a collector.
+type Telemetry struct {
+	Metrics *bool `json:"metrics,omitempty"`
+	Tracing *bool `json:"tracing,omitempty"`
+}
+
+// MetricsOn says whether the worker serves metrics.
+func (t Telemetry) MetricsOn() bool { return t.Metrics == nil || *t.Metrics }
+
+// TracingOn says whether the worker traces (when a collector is named).
+func (t Telemetry) TracingOn() bool { return t.Tracing == nil || *t.Tracing }
+
+// Deployment runs the worker with Worker Deployment Versioning: as build
+// ID (the binary's build, internal/buildinfo) of the deployment Name.
+type Deployment struct {
+	// Name is the Worker Deployment (also LINKWRIGHT_DEPLOYMENT_NAME);
+	// empty runs the worker unversioned.
+	Name string `json:"name"`
+	// Promote makes this build the deployment's current version once it
+	// polls (also LINKWRIGHT_DEPLOYMENT_PROMOTE=true): for one worker that
+	// should take over at once. A fleet promotes with the temporal CLI.
+	Promote bool `json:"promote"`
 }
 
 // Budgets are activities per second, across every worker of the fleet,
@@ -341,6 +384,9 @@ func Load() (Config, error) {
 	if v := os.Getenv("LINKWRIGHT_APPROVERS"); v != "" {
 		c.Policy.Approvers = strings.Split(v, ",")
 	}
+	if err := c.fromEnvOps(); err != nil {
+		return c, err
+	}
 	err := c.finish()
 	if err != nil && path != "" {
 		err = fmt.Errorf("%s: %w", path, err)
@@ -415,7 +461,66 @@ func (c *Config) finish() error {
 		return err
 	}
 	c.StateDir = abs
+	if err := c.finishOps(); err != nil {
+		return err
+	}
 	return c.finishApprovals()
+}
+
+// fromEnvOps applies the environment's admin, telemetry and deployment
+// settings.
+func (c *Config) fromEnvOps() error {
+	if v := os.Getenv("LINKWRIGHT_ADMIN_LISTEN"); v != "" {
+		c.Admin.Listen = v
+	}
+	for env, dst := range map[string]**bool{"LINKWRIGHT_METRICS": &c.Telemetry.Metrics, "LINKWRIGHT_TRACING": &c.Telemetry.Tracing} {
+		switch v := strings.ToLower(os.Getenv(env)); v {
+		case "":
+		case "on", "true", "1":
+			on := true
+			*dst = &on
+		case "off", "false", "0":
+			off := false
+			*dst = &off
+		default:
+			return fmt.Errorf("%s=%q: use \"on\" or \"off\"", env, v)
+		}
+	}
+	if v := os.Getenv("LINKWRIGHT_DEPLOYMENT_NAME"); v != "" {
+		c.Deployment.Name = v
+	}
+	switch v := strings.ToLower(os.Getenv("LINKWRIGHT_DEPLOYMENT_PROMOTE")); v {
+	case "":
+	case "true", "1", "on":
+		c.Deployment.Promote = true
+	case "false", "0", "off":
+		c.Deployment.Promote = false
+	default:
+		return fmt.Errorf("LINKWRIGHT_DEPLOYMENT_PROMOTE=%q: use \"true\" or \"false\"", v)
+	}
+	return nil
+}
+
+// deploymentName is what Temporal accepts as a Worker Deployment's name.
+var deploymentName = regexp.MustCompile(`^[A-Za-z0-9_-]{1,255}$`)
+
+// finishOps fills and checks the admin and deployment settings.
+func (c *Config) finishOps() error {
+	if c.Admin.Listen == "" {
+		c.Admin.Listen = admin.DefaultListen
+	}
+	if c.Admin.Listen != "off" {
+		if _, port, err := net.SplitHostPort(c.Admin.Listen); err != nil || port == "" {
+			return fmt.Errorf("admin.listen %q: give host:port, e.g. \":9090\" in a container or \"127.0.0.1:9090\", or \"off\"", c.Admin.Listen)
+		}
+	}
+	if c.Deployment.Name != "" && !deploymentName.MatchString(c.Deployment.Name) {
+		return fmt.Errorf("deployment.name %q: use letters, digits, '-' and '_' only (no '.')", c.Deployment.Name)
+	}
+	if c.Deployment.Promote && c.Deployment.Name == "" {
+		return errors.New("deployment.promote needs deployment.name (or LINKWRIGHT_DEPLOYMENT_NAME)")
+	}
+	return nil
 }
 
 // finishBudgets fills unset budgets with the defaults and refuses

@@ -15,6 +15,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/linkwright/linkwright/internal/admin"
 	"github.com/linkwright/linkwright/internal/approval/keys"
 )
 
@@ -242,4 +243,42 @@ func TestBudgetsAndSNSTopics(t *testing.T) {
 	c = Default()
 	err = Parse([]byte(`{"webhooks": {"snsTopicArns": ["privatelink-connections"]}}`), &c)
 	assert.ErrorContains(t, err, `webhooks.snsTopicArns[0]: "privatelink-connections" is not an SNS topic ARN`)
+}
+
+func TestOpsSettings(t *testing.T) {
+	for _, v := range []string{"LINKWRIGHT_CONFIG", "LINKWRIGHT_ADMIN_LISTEN", "LINKWRIGHT_METRICS", "LINKWRIGHT_TRACING",
+		"LINKWRIGHT_DEPLOYMENT_NAME", "LINKWRIGHT_DEPLOYMENT_PROMOTE"} {
+		t.Setenv(v, "")
+	}
+	c, err := Load()
+	require.NoError(t, err)
+	assert.Equal(t, admin.DefaultListen, c.Admin.Listen, "loopback by default")
+	assert.True(t, c.Telemetry.MetricsOn())
+	assert.True(t, c.Telemetry.TracingOn())
+	assert.Empty(t, c.Deployment.Name, "unversioned unless named")
+
+	t.Setenv("LINKWRIGHT_ADMIN_LISTEN", ":9090")
+	t.Setenv("LINKWRIGHT_METRICS", "off")
+	t.Setenv("LINKWRIGHT_DEPLOYMENT_NAME", "linkwright")
+	t.Setenv("LINKWRIGHT_DEPLOYMENT_PROMOTE", "true")
+	c, err = Load()
+	require.NoError(t, err)
+	assert.Equal(t, ":9090", c.Admin.Listen)
+	assert.False(t, c.Telemetry.MetricsOn())
+	assert.True(t, c.Telemetry.TracingOn())
+	assert.Equal(t, Deployment{Name: "linkwright", Promote: true}, c.Deployment)
+
+	t.Setenv("LINKWRIGHT_TRACING", "maybe")
+	_, err = Load()
+	assert.ErrorContains(t, err, `LINKWRIGHT_TRACING="maybe": use "on" or "off"`)
+
+	c = Default()
+	assert.ErrorContains(t, Parse([]byte(`{"admin": {"listen": "9090"}}`), &c), `admin.listen "9090": give host:port`)
+	c = Default()
+	assert.ErrorContains(t, Parse([]byte(`{"deployment": {"name": "linkwright.prod"}}`), &c), `deployment.name "linkwright.prod": use letters, digits`)
+	c = Default()
+	assert.ErrorContains(t, Parse([]byte(`{"deployment": {"promote": true}}`), &c), "deployment.promote needs deployment.name")
+	c = Default()
+	require.NoError(t, Parse([]byte(`{"admin": {"listen": "off"}, "telemetry": {"tracing": false}}`), &c))
+	assert.False(t, c.Telemetry.TracingOn())
 }
