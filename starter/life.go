@@ -501,7 +501,7 @@ func rowOf(info *workflowpb.WorkflowExecutionInfo) linkRow {
 	}
 	if p := info.GetMemo().GetFields()["health"]; p != nil {
 		var h healthMemo
-		if converter.GetDefaultDataConverter().FromPayload(p, &h) == nil {
+		if memoConverter.FromPayload(p, &h) == nil {
 			if h.Healthy != nil {
 				r.Health = "failing"
 				if *h.Healthy {

@@ -30,6 +30,8 @@ Usage:
   linkwright teardown TARGET --requested-by EMAIL --reason TEXT
   linkwright adopt    -f ADOPT.json [--dry-run]
   linkwright by-hand close-port|revoke-account|break-target|repair-target -f REQUEST.json [--port N] [--account A]   act by hand on the simulated platform (drift demos)
+  linkwright codec-server [-listen 127.0.0.1:8081] [-allow-origin ORIGIN]... [-auth-token-file FILE]
+  linkwright codec-keygen   print a new payload encryption key line for the key file
 
 TARGET is -f REQUEST.json, -w WORKFLOW_ID, or --project P --environment E --cloud C.
 LINK is -w WORKFLOW_ID, or --project P --environment E --cloud C.
@@ -58,6 +60,8 @@ Customer actions (act as the customer named in the request, then tell the workfl
 
 Temporal settings come from TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE and profiles;
 Linkwright's own from LINKWRIGHT_CONFIG (the same file as the worker's).
+Payloads are encrypted (AES-256-GCM) when LINKWRIGHT_CODEC_KEYS_FILE names the
+worker's key file; codec-server decodes them for the Web UI and the Temporal CLI.
 `
 
 func main() {
@@ -99,6 +103,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		err = cmdAdopt(ctx, rest, stdout)
 	case "by-hand":
 		err = cmdByHand(ctx, args[1:], stdout)
+	case "codec-server":
+		err = cmdCodecServer(ctx, rest, stdout, stderr)
+	case "codec-keygen":
+		err = cmdCodecKeygen(rest, stdout)
 	default:
 		err = usageError("unknown command %q", cmd)
 	}

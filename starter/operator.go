@@ -14,7 +14,9 @@ import (
 	"go.temporal.io/api/serviceerror"
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/contrib/envconfig"
+	"go.temporal.io/sdk/converter"
 
+	"github.com/linkwright/linkwright/internal/codec"
 	"github.com/linkwright/linkwright/internal/config"
 	"github.com/linkwright/linkwright/internal/request"
 	"github.com/linkwright/linkwright/workflows"
@@ -73,12 +75,25 @@ func readRequest(path string) (request.Request, error) {
 	return req, nil
 }
 
+// memoConverter decodes the memos the CLI reads off listings (a live
+// link's health): the client's converter, encrypted when keys are set.
+var memoConverter = converter.GetDefaultDataConverter()
+
 func dial() (client.Client, error) {
 	opts, err := envconfig.LoadDefaultClientOptions()
 	if err != nil {
 		return nil, fmt.Errorf("temporal client settings: %w", err)
 	}
 	opts.Logger = quietLogger{}
+	// Encrypted payloads: the worker's keys, when set (none: plaintext).
+	cdc, err := codec.FromEnv()
+	if err != nil {
+		return nil, fmt.Errorf("payload encryption: %w", err)
+	}
+	if cdc != nil {
+		opts.DataConverter = cdc.DataConverter()
+		memoConverter = opts.DataConverter
+	}
 	c, err := client.Dial(opts)
 	if err != nil {
 		host := opts.HostPort
