@@ -235,6 +235,7 @@ func (o *opRun) change(ctx workflow.Context, c request.Change) error {
 		}
 	}
 	o.spec.Deadlines = append(o.spec.Deadlines, Deadline{What: "change " + strconv.Itoa(o.in.N), Started: o.started, Target: o.st.Deadline, Done: workflow.Now(ctx), Escalate: o.st.Escalated})
+	countDone(ctx, o.st.Deadline)
 	_ = o.reply(ctx, "The change to your PrivateLink is complete: "+c.Summary()+". Reply here if anything does not work.")
 	return o.ticketStatus(ctx, ticket.StatusSolved)
 }
@@ -600,6 +601,7 @@ func (o *opRun) teardown(ctx workflow.Context, t request.Teardown) error {
 		return err
 	}
 	o.spec.Deadlines = append(o.spec.Deadlines, Deadline{What: "teardown", Started: o.started, Target: o.st.Deadline, Done: workflow.Now(ctx)})
+	countDone(ctx, o.st.Deadline)
 	// The operator's reason is an internal note; the customer reads what
 	// was done.
 	_ = o.note(ctx, "Teardown complete ("+t.Reason+"), requested by "+o.requester+"; the cloud was read back and nothing of the link is left.")

@@ -377,6 +377,7 @@ func (c *core) reach(ctx workflow.Context, m milestone, w waitFor, since time.Ti
 		return c.ticketStatus(ctx, ticket.StatusPending)
 	case milestoneEscalation:
 		c.st.Escalated = true
+		countAtRisk(ctx)
 		c.audit(ctx, "linkwright", "escalated to operators", "target "+c.st.Deadline.UTC().Format(time.RFC1123))
 		c.details(ctx)
 		return c.note(ctx, fmt.Sprintf("ESCALATION: this enablement will miss its %d-business-day target (%s) unless it moves. It is %s, waiting on %s since %s: %s\n%s",
@@ -427,6 +428,7 @@ func (c *core) gate(ctx workflow.Context, name, next string) (decision, error) {
 		if ok {
 			d := *c.decision
 			c.decision = nil
+			countDecision(ctx, d)
 			if d.Kind == Reject {
 				return d, &ended{Outcome: OutcomeRejected, By: d.Approver, Why: d.Text}
 			}

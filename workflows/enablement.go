@@ -578,6 +578,7 @@ func (e *enablement) finish(ctx workflow.Context, err error) (Result, error) {
 		e.st.Outcome = OutcomeCompleted
 		e.audit(dctx, "linkwright", "completed", "")
 		e.setPhase(dctx, PhaseCompleted, WaitingOnNone, "nothing: the link is live")
+		recordLive(dctx, e.started, e.st.Deadline)
 		_ = workflow.Await(dctx, func() bool { return workflow.AllHandlersFinished(dctx) })
 		// Enablements that completed before the live link existed ended here.
 		if workflow.GetVersion(dctx, "continue-as-live", workflow.DefaultVersion, 1) == workflow.DefaultVersion {

@@ -436,6 +436,7 @@ func (l *live) drift(ctx workflow.Context, ds []activities.Drift) {
 func (l *live) decideDrift(ctx workflow.Context) {
 	d := *l.decision
 	l.decision = nil
+	countDecision(ctx, d)
 	l.st.Gate = ""
 	var gated []activities.Drift
 	for _, x := range l.health.Drift {

@@ -10,6 +10,7 @@ import (
 
 	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/converter"
 	"go.temporal.io/sdk/interceptor"
 	"go.temporal.io/sdk/worker"
 	"go.uber.org/zap"
@@ -22,6 +23,7 @@ import (
 	"github.com/linkwright/linkwright/internal/cloud/sim"
 	"github.com/linkwright/linkwright/internal/config"
 	"github.com/linkwright/linkwright/internal/probe"
+	"github.com/linkwright/linkwright/internal/telemetry"
 	"github.com/linkwright/linkwright/internal/ticket"
 	ghtracker "github.com/linkwright/linkwright/internal/ticket/github"
 	"github.com/linkwright/linkwright/internal/ticket/jira"
@@ -34,9 +36,27 @@ import (
 type Option func(*options)
 
 type options struct {
-	prober   activities.Prober
-	provider cloud.Provider
+	prober     activities.Prober
+	provider   cloud.Provider
+	deployment worker.DeploymentOptions
+	// dataConverter decodes memos read through the client.
+	dataConverter converter.DataConverter
+	telemetry     *telemetry.Telemetry // telemetry.go
 }
+
+// WithDataConverter is the converter the workflows' payloads are in (the
+// client's: encrypted when keys are set), for the memos activities read.
+func WithDataConverter(dc converter.DataConverter) Option {
+	return func(o *options) { o.dataConverter = dc }
+}
+
+// WithDeployment runs every worker as a Worker Deployment Version
+// (deployment.go).
+func WithDeployment(d worker.DeploymentOptions) Option { return func(o *options) { o.deployment = d } }
+
+// WorkerStopTimeout is how long a stopping worker lets running activities
+// finish; a container's grace period must be longer.
+const WorkerStopTimeout = 10 * time.Second
 
 // WithProvider replaces the configured cloud provider (tests use it to
 // reach a provider wired to an emulator's transport).
@@ -109,12 +129,15 @@ func NewWorker(c client.Client, cfg config.Config, log *zap.Logger, opts ...Opti
 	if o.prober != nil {
 		prober = o.prober
 	}
+	provider = o.telemetry.WrapProvider(provider, cfg.Cloud) // each try counted: inside the retry
 	provider = cloud.RetryThrottled(provider, throttleTries, throttleBackoff)
 	tracker, err := newTracker(cfg)
 	if err != nil {
 		cancel()
 		return nil, nil, err
 	}
+	tracker = o.telemetry.WrapTracker(tracker, cfg.Tracker)
+	context.AfterFunc(ctx, o.telemetry.StartFleet(c)) // the fleet gauges count until stop
 	if cfg.StickyCacheSize > 0 {
 		// Process-wide in the SDK; it applies to workers created after it.
 		worker.SetStickyWorkflowCacheSize(cfg.StickyCacheSize)
@@ -125,16 +148,18 @@ func NewWorker(c client.Client, cfg config.Config, log *zap.Logger, opts ...Opti
 		// task queues' below. The server enforces each limit across
 		// every worker of the task queue.
 		TaskQueueActivitiesPerSecond: cfg.ActivitiesPerSecond,
-		WorkerStopTimeout:            10 * time.Second,
+		WorkerStopTimeout:            WorkerStopTimeout,
 		Interceptors:                 interceptors,
+		DeploymentOptions:            o.deployment,
 	})}
 	budgets := map[activities.Class]float64{activities.ClassRead: cfg.Budgets.Read, activities.ClassPoll: cfg.Budgets.Poll,
 		activities.ClassMutate: cfg.Budgets.Mutate, activities.ClassAccept: cfg.Budgets.Accept}
 	for _, class := range activities.CloudClasses {
 		ws.classes = append(ws.classes, worker.New(c, activities.Queue(workflows.TaskQueue, class), worker.Options{
 			TaskQueueActivitiesPerSecond: budgets[class],
-			WorkerStopTimeout:            10 * time.Second,
+			WorkerStopTimeout:            WorkerStopTimeout,
 			Interceptors:                 interceptors,
+			DeploymentOptions:            o.deployment,
 			// These queues carry activities only.
 			DisableWorkflowWorker: true,
 		}))
@@ -150,7 +175,7 @@ func NewWorker(c client.Client, cfg config.Config, log *zap.Logger, opts ...Opti
 		Prober:  prober,
 		Policy:  policySource(cfg, log),
 		// The enablement reads its reverse link's status from the server.
-		Workflows: activities.ClientMemo{Client: c},
+		Workflows: activities.ClientMemo{Client: c, DataConverter: o.dataConverter},
 	})
 	return ws, cancel, nil
 }
