@@ -19,7 +19,14 @@ export LINKWRIGHT_DEV_SERVER_FLAGS := --dynamic-config-value matching.numTaskque
 
 TEST_TIMEOUT ?= 20m
 
-.PHONY: run run-aws test stress-test build unit-test integration-test fuzz vet clean bench
+# The release a build is stamped with (the Worker Deployment build ID, and
+# `linkwright-worker --version`); unstamped builds use the Git commit.
+VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+
+# Root installs packages itself; anyone else through sudo.
+SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
+
+.PHONY: run run-aws test stress-test build unit-test integration-test fuzz vet clean bench image image-tools browser record-histories manifests-test
 
 ## run: the local stack: Temporal dev server + Web UI, the worker on the simulated cloud and file tracker
 run: build $(TEMPORAL)
@@ -30,9 +37,45 @@ run-aws: build $(TEMPORAL)
 	@LINKWRIGHT_STACK=aws deployments/local/run.sh
 
 ## test: every test, unit and integration, against a real local Temporal dev server
-test: $(TEMPORAL) vet
+## (and the Web UI in headless Chromium), then the Kubernetes manifests
+test: $(TEMPORAL) vet browser
 	LINKWRIGHT_TEMPORAL=$(abspath $(TEMPORAL)) LINKWRIGHT_REQUIRE_INTEGRATION=1 \
 		$(GO) test -race -count=1 -timeout $(TEST_TIMEOUT) ./...
+	$(MAKE) manifests-test
+
+## manifests-test: build the kustomize base and overlay and decode every object strictly (its own module)
+manifests-test:
+	cd deployments/kubernetes && $(GO) test -count=1 ./...
+
+## browser: headless Chromium for the Web UI test, from Debian's packages when missing
+browser:
+	@command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1 || { \
+		echo "Installing Debian's chromium (headless, for the Web UI test)..."; \
+		$(SUDO) apt-get install -y -q chromium >/dev/null 2>&1 || \
+		{ $(SUDO) apt-get update -q >/dev/null && $(SUDO) apt-get install -y -q chromium >/dev/null; } || \
+		{ echo "make: cannot install chromium; install it (Debian: apt-get install chromium) and run again" >&2; exit 1; }; }
+
+## image: the container image linkwright:$(VERSION) and :latest (worker and CLI) with docker, podman or
+## buildah, whichever works here (deployments/image.sh), then `linkwright-worker --version` in it
+image:
+	@VERSION=$(VERSION) deployments/image.sh
+
+## image-tools: podman and buildah from Debian's packages, unless docker, podman or buildah is there
+image-tools:
+	@command -v podman >/dev/null 2>&1 || command -v buildah >/dev/null 2>&1 || \
+		{ command -v docker >/dev/null 2>&1 && docker info >/dev/null 2>&1; } || { \
+		echo "Installing Debian's podman and buildah (to build the image)..."; \
+		$(SUDO) apt-get install -y -q podman buildah >/dev/null 2>&1 || \
+		{ $(SUDO) apt-get update -q >/dev/null && $(SUDO) apt-get install -y -q podman buildah >/dev/null; } || \
+		{ echo "make: cannot install podman; install docker, podman or buildah and run again" >&2; exit 1; }; }
+
+## record-histories: record this build's workflow histories for the replay tests, RELEASE=<version>
+record-histories: $(TEMPORAL)
+	@test -n "$(RELEASE)" || { echo "make record-histories RELEASE=<version>: name the release the histories are of" >&2; exit 1; }
+	mkdir -p workflows/testdata/released/$(RELEASE)
+	LINKWRIGHT_RECORD_HISTORY=$(abspath workflows/testdata/released/$(RELEASE)) LINKWRIGHT_TEMPORAL=$(abspath $(TEMPORAL)) \
+		LINKWRIGHT_REQUIRE_INTEGRATION=1 $(GO) test -count=1 \
+		-run 'TestIntegrationBidirectionalEnablement$$|TestIntegrationLiveLinkLifeOnTheSimulatedCloud$$' ./worker/
 
 ## stress-test: the integration tests STRESS_COUNT times (3) under -race while busy loops load every core
 stress-test: $(TEMPORAL)
@@ -57,6 +100,7 @@ fuzz:
 
 vet:
 	$(GO) vet ./...
+	cd deployments/kubernetes && $(GO) vet ./...
 
 build:
 	$(GO) build -o $(BIN)/linkwright-worker ./worker
