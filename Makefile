@@ -102,9 +102,13 @@ vet:
 	$(GO) vet ./...
 	cd deployments/kubernetes && $(GO) vet ./...
 
+# Binaries are stamped with VERSION (their build ID): Go's own VCS stamp
+# is off where GOFLAGS holds -buildvcs=false.
+LDFLAGS := -X main.version=$(VERSION)
+
 build:
-	$(GO) build -o $(BIN)/linkwright-worker ./worker
-	$(GO) build -o $(BIN)/linkwright ./starter
+	$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN)/linkwright-worker ./worker
+	$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN)/linkwright ./starter
 	$(GO) build -o $(BIN)/linkwright-motostack ./internal/cloud/aws/awstest/motostack
 
 # The Temporal CLI (dev server and Web UI), pinned in its own module so its
