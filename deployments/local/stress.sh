@@ -26,7 +26,7 @@ echo "stress-test: $count repetitions of the integration tests under -race, with
 
 status=0
 LINKWRIGHT_TEMPORAL="$PWD/bin/temporal" LINKWRIGHT_REQUIRE_INTEGRATION=1 \
-  go test -race -count="$count" -timeout "${STRESS_TIMEOUT:-40m}" -v -run Integration ./worker/ ./starter/ >"$log" 2>&1 || status=$?
+  go test -race -count="$count" -timeout "${STRESS_TIMEOUT:-40m}" -v -run Integration ./worker/ ./starter/ ./internal/app/ ./internal/codec/webuitest/ >"$log" 2>&1 || status=$?
 stop
 
 pass=$(grep -c -E '^--- PASS: TestIntegration' "$log" || true)

@@ -99,7 +99,7 @@ type secretInput struct {
 	Note    string `json:"note"`
 }
 
-func TestWebUIDecodesThroughTheCodecServer(t *testing.T) {
+func TestIntegrationWebUIDecodesThroughTheCodecServer(t *testing.T) {
 	temporal := os.Getenv("LINKWRIGHT_TEMPORAL")
 	if temporal == "" || testing.Short() {
 		requireIntegration(t, "browser test: needs LINKWRIGHT_TEMPORAL (bin/temporal); run `make test`")
