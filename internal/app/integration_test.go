@@ -134,6 +134,14 @@ func TestIntegrationNewBuildTakesOverWaitingLinks(t *testing.T) {
 	c := devtest.Client(t)
 	cfg := testConfig(t)
 	const deployment = "linkwright-it"
+	// Afterwards the task queues go back to unversioned workers (as an
+	// operator would leave versioning), so that the test can run again on
+	// this server.
+	t.Cleanup(func() {
+		_, err := c.WorkerDeploymentClient().GetHandle(deployment).SetCurrentVersion(context.Background(),
+			client.WorkerDeploymentSetCurrentVersionOptions{BuildID: "", IgnoreMissingTaskQueues: true})
+		assert.NoError(t, err, "back to unversioned workers")
+	})
 
 	w, stop, err := app.NewWorker(c, cfg, zap.NewNop())
 	require.NoError(t, err)
