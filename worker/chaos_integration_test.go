@@ -130,7 +130,9 @@ func TestIntegrationWorkerKilledAtRandom(t *testing.T) {
 	require.NoError(t, err)
 
 	k := &killer{t: t, bin: bin, logDir: dir, stop: make(chan struct{}), done: make(chan struct{}),
-		env: append(os.Environ(), "TEMPORAL_ADDRESS="+devtest.Address(), "LINKWRIGHT_CONFIG="+cfgFile, "LINKWRIGHT_LOG_LEVEL=warn")}
+		env: append(os.Environ(), "TEMPORAL_ADDRESS="+devtest.Address(), "LINKWRIGHT_CONFIG="+cfgFile, "LINKWRIGHT_LOG_LEVEL=warn",
+			// Any free port: a `make run` on this machine holds the default.
+			"LINKWRIGHT_ADMIN_LISTEN=127.0.0.1:0")}
 	k.startWorker()
 	t.Cleanup(func() { k.kill() })
 	maxKills, _ := strconv.Atoi(os.Getenv("LINKWRIGHT_CHAOS_KILLS"))
