@@ -18,7 +18,8 @@ import (
 // Instrument names as the meter knows them. The Prometheus exporter adds
 // the suffixes: _total on counters, _seconds on histograms in seconds, so
 // that linkwright_cloud_api_calls is exposed as
-// linkwright_cloud_api_calls_total (names_test.go checks every exposed name).
+// linkwright_cloud_api_calls_total (telemetry_test.go and the integration
+// test in worker/ check the exposed names).
 const (
 	instCloudCalls     = "linkwright_cloud_api_calls"
 	instCloudDuration  = "linkwright_cloud_api_call_duration"
